@@ -122,8 +122,11 @@ const char *gt_op_name(gt_op_kind op);
 /* Number of elements of one sample of a batched value (product of shape[1..]), or of a constant. */
 int64_t gt_value_sample_numel(const gt_value *v);
 
-/* Checks the invariants above (ids in range, topological order, batched outputs, shapes present). */
+/* Checks the invariants above (ids in range, topological order, batched outputs). */
 gt_status gt_graph_validate(const gt_graph *g, gt_error *err);
+
+/* An image classifier: input [N,C,H,W], output logits [N,K] with K >= 2. */
+gt_status gt_graph_check_classifier(const gt_graph *g, gt_error *err);
 
 /* Load-time rewrites: fold BatchNorm into the Conv that feeds it when that Conv has no other
  * consumer; drop it from the node list. Returns the number of folded nodes in *n_folded. */

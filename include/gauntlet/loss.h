@@ -7,11 +7,15 @@
 extern "C" {
 #endif
 
+/* Every loss is oriented so that the attacker MAXIMISES it. z are the logits of one sample,
+ * y its label, t the target class, z_pi1 >= z_pi2 >= ... the sorted logits. */
 typedef enum gt_loss_kind {
-  GT_LOSS_CE,          /* cross-entropy: logsumexp(z) - z_y */
-  GT_LOSS_DLR,         /* -(z_y - max_{i!=y} z_i) / (z_pi1 - z_pi3 + 1e-12); needs >= 3 classes */
-  GT_LOSS_DLR_TARGETED,/* -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4)/2 + 1e-12); needs >= 4 classes */
-  GT_LOSS_CW,          /* margin max_{i!=y} z_i - z_y (untargeted) or z_t - z_y (targeted) */
+  GT_LOSS_CE,           /* cross-entropy: logsumexp(z) - z_y */
+  GT_LOSS_CE_TARGETED,  /* log-probability of the target: z_t - logsumexp(z) */
+  GT_LOSS_DLR,          /* -(z_y - max_{i!=y} z_i) / (z_pi1 - z_pi3 + 1e-12); needs >= 3 classes */
+  GT_LOSS_DLR_TARGETED, /* -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4)/2 + 1e-12); needs >= 4 classes */
+  GT_LOSS_CW,           /* C&W margin: max_{i!=y} z_i - z_y (> 0 exactly when misclassified) */
+  GT_LOSS_CW_TARGETED,  /* z_t - max_{i!=t} z_i (> 0 exactly when classified as t) */
   GT_LOSS_COUNT
 } gt_loss_kind;
 

@@ -139,9 +139,6 @@ gt_status gt_graph_validate(const gt_graph *g, gt_error *err) {
   if (g->output < 0 || g->output >= g->n_values || !g->values[g->output].batched)
     return gt_error_set(err, GT_ERR_FORMAT, "graph output is not computed from the input");
   const gt_value *out = &g->values[g->output];
-  if (out->ndim != 2)
-    return gt_error_set(err, GT_ERR_SHAPE, "graph output '%s' has rank %d; a classifier returns logits [N, classes]",
-                        out->name, out->ndim);
   char *ready = calloc((size_t)g->n_values, 1);
   if (!ready) return gt_error_set(err, GT_ERR_MEMORY, "out of memory validating the graph");
   for (int i = 0; i < g->n_values; i++) ready[i] = !g->values[i].batched;
@@ -173,4 +170,16 @@ gt_status gt_graph_validate(const gt_graph *g, gt_error *err) {
     st = gt_error_set(err, GT_ERR_FORMAT, "graph output '%s' is never computed", out->name);
   free(ready);
   return st;
+}
+
+gt_status gt_graph_check_classifier(const gt_graph *g, gt_error *err) {
+  const gt_value *in = &g->values[g->input];
+  const gt_value *out = &g->values[g->output];
+  if (in->ndim != 4)
+    return gt_error_set(err, GT_ERR_SHAPE, "input '%s' has rank %d; an image classifier takes [N, C, H, W]",
+                        in->name, in->ndim);
+  if (out->ndim != 2 || out->shape[1] < 2)
+    return gt_error_set(err, GT_ERR_SHAPE, "output '%s' is not logits [N, classes >= 2] (rank %d)", out->name,
+                        out->ndim);
+  return GT_OK;
 }
