@@ -1,12 +1,42 @@
-/* gauntlet: the command-line front end. Dispatches to one file per command. */
+/* gauntlet: the command-line front end. One file per command; this one dispatches. */
 #include <stdio.h>
 #include <string.h>
 
+
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"help", NULL, "show this list"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void print_usage(FILE *to) {
+  fprintf(to, "usage: gauntlet <command> [options]   (gauntlet <command> --help for its options)\n\ncommands:\n");
+  for (int i = 0; i < N_COMMANDS; i++) fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf(to, "\nexit codes: 0 success, 1 bad input or failure (the message names the file and the problem), 2 usage\n");
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "--help")) {
-    printf("usage: gauntlet <command> [options]\n");
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
   }
-  fprintf(stderr, "gauntlet: unknown command '%s'\n", argv[1]);
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("gauntlet %s (commit %s)\n", GT_VERSION, GT_GIT_COMMIT);
+    return 0;
+  }
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (!strcmp(argv[1], commands[i].name) && commands[i].run) return commands[i].run(argc - 2, argv + 2);
+  fprintf(stderr, "gauntlet: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
   return 2;
 }
