@@ -21,6 +21,7 @@ extern "C" {
 #endif
 
 typedef struct gt_backend gt_backend;
+struct gt_vec_iface; /* gauntlet/vecops.h: the vector ops attacks run on */
 
 /* One op application. Tensors are contiguous and live in the backend's memory; in[i] has the
  * shape of node->inputs[i] with the batch resolved (constants are uploaded once and keep their
@@ -67,6 +68,10 @@ typedef struct gt_backend_iface {
    * when dlogits is non-NULL. */
   gt_status (*loss)(gt_backend *be, gt_loss_kind kind, const gt_tensor *logits, const int32_t *labels,
                     const int32_t *targets, gt_tensor *loss, gt_tensor *dlogits, gt_error *err);
+
+  /* Vector ops for attacks (norms, projections, gathers, random fills; gauntlet/vecops.h), or NULL
+   * when the backend cannot run attacks. */
+  const struct gt_vec_iface *vec;
 } gt_backend_iface;
 
 struct gt_backend {

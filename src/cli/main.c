@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-
+#include "cli/commands.h"
 
 typedef struct command {
   const char *name;
@@ -11,7 +11,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"help", NULL, "show this list"},
+    {"info", gt_cmd_info, "describe an ONNX model: inputs, outputs, ops, parameters, FLOPs, unsupported ops"},
+    {"eval", gt_cmd_eval, "clean accuracy of a model on a dataset"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (int i = 0; i < N_COMMANDS; i++)
-    if (!strcmp(argv[1], commands[i].name) && commands[i].run) return commands[i].run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
   fprintf(stderr, "gauntlet: unknown command '%s'\n\n", argv[1]);
   print_usage(stderr);
   return 2;

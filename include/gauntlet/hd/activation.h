@@ -24,7 +24,7 @@ GT_HD float gt_sigmoid_grad_from_y(float y) { return y * (1.0f - y); }
 GT_HD float gt_tanh(float x) { return tanhf(x); }
 GT_HD float gt_tanh_grad_from_y(float y) { return 1.0f - y * y; }
 
-/* Clip passes the gradient strictly inside (min, max), as torch.clamp does at the bounds. */
+/* Clip passes the gradient on [min, max], bounds included, as torch.clamp does. */
 GT_HD float gt_clip(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
 GT_HD float gt_clip_grad(float x, float lo, float hi) { return (x >= lo && x <= hi) ? 1.0f : 0.0f; }
 

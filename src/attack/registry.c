@@ -1,0 +1,26 @@
+/* The attack registry: every attack the library knows, by name. */
+#include <string.h>
+
+#include "attack_list.h"
+
+static const gt_attack *const registry[] = {
+    &gt_attack_fgsm,
+    &gt_attack_fgm,
+    &gt_attack_bim,
+    &gt_attack_pgd,
+    &gt_attack_mifgsm,
+};
+
+int gt_attack_count(void) { return (int)(sizeof registry / sizeof registry[0]); }
+
+const gt_attack *gt_attack_get(int index) {
+  if (index < 0 || index >= gt_attack_count()) return NULL;
+  return registry[index];
+}
+
+const gt_attack *gt_attack_find(const char *name) {
+  if (!name) return NULL;
+  for (int i = 0; i < gt_attack_count(); i++)
+    if (strcmp(registry[i]->name, name) == 0) return registry[i];
+  return NULL;
+}

@@ -1,0 +1,98 @@
+/* Internal to the cpu backend: its context, the argument checks its ops share, the im2col /
+ * col2im helpers, and the op functions that backend.c puts in its vtable.
+ * Every op computes what the ref backend (src/backends/ref) computes, up to float rounding. */
+#ifndef GAUNTLET_CPU_OPS_H
+#define GAUNTLET_CPU_OPS_H
+
+#include <stdint.h>
+
+#include "gauntlet/backend.h"
+
+/* be->ctx of a cpu backend. */
+typedef struct gt_cpu_ctx {
+  int n_threads; /* OpenMP threads of every parallel region (>= 1); BLAS itself runs on 1 */
+} gt_cpu_ctx;
+
+/* Threads the backend runs with (1 when be has no cpu context). */
+int gt_cpu_threads(const gt_backend *be);
+
+/* Loops with fewer elements than this run on one thread: the fork costs more than it saves. */
+#define GT_CPU_PAR_MIN 16384
+
+/* ---- checks (check.c) ---- */
+
+/* Formats "cpu <Op> '<node>': <message>" into err and returns code. */
+gt_status gt_cpu_fail(const gt_op_call *call, gt_error *err, gt_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* The call is usable: a node, min_inputs <= n_inputs <= max_inputs, every tensor present,
+ * contiguous, of sane rank and size, with data whenever it has elements. */
+gt_status gt_cpu_check_call(const gt_op_call *call, int min_inputs, int max_inputs, gt_error *err);
+
+/* For backward: the forward checks, grad_out shaped like out, each non-NULL grad_in[i] shaped like
+ * in[i]. */
+gt_status gt_cpu_check_backward(const gt_op_call *call, int min_inputs, int max_inputs, const gt_tensor *grad_out,
+                                gt_tensor *const *grad_in, gt_error *err);
+
+/* Weight-like inputs (index >= first) are constants: a non-NULL gradient for them is refused. */
+gt_status gt_cpu_refuse_weight_grads(const gt_op_call *call, gt_tensor *const *grad_in, int first, gt_error *err);
+
+int gt_cpu_same_shape(const gt_tensor *a, const gt_tensor *b);
+
+/* The call's scratch holds at least `need` bytes (the executor sized it with scratch_bytes). */
+gt_status gt_cpu_check_scratch(const gt_op_call *call, size_t need, gt_error *err);
+
+/* Multi-index of flat position `flat` in a row-major array of the given shape. */
+void gt_cpu_unravel(int64_t flat, int ndim, const int64_t *shape, int64_t *idx);
+
+/* ---- im2col / col2im (im2col.c) ----
+ * One sample's channels [C, H, W] against a kernel geometry. The column matrix col has
+ * C*kh*kw rows, row r = (c*kh + i)*kw + j, starting ld floats apart (ld >= OH*OW; OH*OW for a
+ * matrix of its own, more when samples sit side by side in one wider matrix), and OH*OW columns;
+ * column oh*OW + ow holds x[c, oh*sh - pt + i*dh, ow*sw - pl + j*dw], or 0 in the padding. */
+typedef struct gt_cpu_patch {
+  int64_t h, w, oh, ow;
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+} gt_cpu_patch;
+
+/* Writes the rows of channels [c0, c1) of col from x [C, H, W]. */
+void gt_cpu_im2col(const gt_cpu_patch *p, const float *x, int64_t c0, int64_t c1, float *col, int64_t ld);
+
+/* dx[c, ih, iw] += every col entry that im2col took from (c, ih, iw), for channels [c0, c1).
+ * Each channel's rows feed only that channel's plane, so disjoint channel ranges may run
+ * concurrently. The per-cell order of additions is fixed (row r ascending, then column). */
+void gt_cpu_col2im(const gt_cpu_patch *p, const float *col, int64_t ld, int64_t c0, int64_t c1, float *dx);
+
+/* ---- ops: forward and input-gradient backward, as in gauntlet/backend.h ---- */
+
+#define GT_CPU_DECLARE_OP(name)                                                                   \
+  gt_status gt_cpu_##name##_forward(gt_backend *be, const gt_op_call *call, gt_error *err);       \
+  gt_status gt_cpu_##name##_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out, \
+                                     gt_tensor *const *grad_in, gt_error *err)
+
+GT_CPU_DECLARE_OP(conv);      /* conv.c */
+GT_CPU_DECLARE_OP(linear);    /* linear.c */
+GT_CPU_DECLARE_OP(binary);    /* binary.c: Add, Sub, Mul, Div (node->op says which) */
+GT_CPU_DECLARE_OP(unary);     /* unary.c: Relu, LeakyRelu, Sigmoid, Tanh, Clip */
+GT_CPU_DECLARE_OP(maxpool);   /* pool.c */
+GT_CPU_DECLARE_OP(avgpool);   /* pool.c */
+GT_CPU_DECLARE_OP(batchnorm); /* batchnorm.c */
+GT_CPU_DECLARE_OP(reshape);   /* shape.c */
+GT_CPU_DECLARE_OP(transpose); /* shape.c */
+GT_CPU_DECLARE_OP(concat);    /* shape.c */
+GT_CPU_DECLARE_OP(pad);       /* pad.c */
+GT_CPU_DECLARE_OP(softmax);   /* softmax.c */
+
+#undef GT_CPU_DECLARE_OP
+
+/* conv.c: scratch for one call (per-thread column buffers). */
+size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call);
+
+/* loss.c: the backend's per-sample loss entry (gt_backend_iface.loss). */
+gt_status gt_cpu_loss(gt_backend *be, gt_loss_kind kind, const gt_tensor *logits, const int32_t *labels,
+                      const int32_t *targets, gt_tensor *loss, gt_tensor *dlogits, gt_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* Linear (Gemm / MatMul with a constant weight) as sgemm over all rows at once, and its input
+ * gradient.
+ *   x [N, ..., K], W [M, K], optional b [M]  ->  y [N, ..., M]
+ *   y [R, M] = x [R, K] . W^T (+ b),   dx [R, K] += dy [R, M] . W,   R = numel(x) / K rows.
+ * The rows are cut into fixed blocks of GT_CPU_LINEAR_ROWS (a function of the shape only, so
+ * results do not depend on the thread count), one single-threaded sgemm per block. */
+#include "cpu_ops.h"
+
+#include <cblas.h>
+#include <limits.h>
+
+#define GT_CPU_LINEAR_ROWS 64
+
+static gt_status linear_check(const gt_op_call *call, int64_t *rows, int64_t *k, int64_t *m, gt_error *err) {
+  gt_status st = gt_cpu_check_call(call, 2, 3, err);
+  if (st != GT_OK) return st;
+  const gt_tensor *x = call->in[0], *wt = call->in[1], *y = call->out;
+  char a[96], b[96], c[96];
+  int ok = x->ndim >= 1 && wt->ndim == 2 && y->ndim == x->ndim && x->shape[x->ndim - 1] == wt->shape[1] &&
+           y->shape[y->ndim - 1] == wt->shape[0];
+  for (int d = 0; ok && d < x->ndim - 1; d++) ok = x->shape[d] == y->shape[d];
+  if (!ok)
+    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x %s, W %s and y %s do not fit x [.., K], W [M, K], y [.., M]",
+                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(wt->ndim, wt->shape, b, sizeof b),
+                       gt_shape_format(y->ndim, y->shape, c, sizeof c));
+  if (call->node->n_inputs == 3 && (call->in[2]->ndim != 1 || call->in[2]->shape[0] != wt->shape[0]))
+    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "bias %s must be [%lld]",
+                       gt_shape_format(call->in[2]->ndim, call->in[2]->shape, a, sizeof a), (long long)wt->shape[0]);
+  *k = wt->shape[1];
+  *m = wt->shape[0];
+  *rows = *k > 0 ? gt_tensor_numel(x) / *k : gt_tensor_numel(y) / (*m > 0 ? *m : 1);
+  if (*rows > INT_MAX || *k > INT_MAX || *m > INT_MAX)
+    return gt_cpu_fail(call, err, GT_ERR_LIMIT, "[%lld, %lld] x [%lld, %lld] is beyond the sgemm size limit",
+                       (long long)*rows, (long long)*k, (long long)*m, (long long)*k);
+  return GT_OK;
+}
+
+gt_status gt_cpu_linear_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
+  int64_t rows, k, m;
+  gt_status st = linear_check(call, &rows, &k, &m, err);
+  if (st != GT_OK) return st;
+  const float *x = call->in[0]->data, *wt = call->in[1]->data;
+  const float *bias = call->node->n_inputs == 3 ? call->in[2]->data : NULL;
+  float *y = call->out->data;
+  if (m == 0) return GT_OK;
+  int64_t blocks = (rows + GT_CPU_LINEAR_ROWS - 1) / GT_CPU_LINEAR_ROWS;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (blocks > 1)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    int64_t r0 = blk * GT_CPU_LINEAR_ROWS, nr = rows - r0 < GT_CPU_LINEAR_ROWS ? rows - r0 : GT_CPU_LINEAR_ROWS;
+    float *yb = y + r0 * m;
+    for (int64_t r = 0; r < nr; r++)
+      for (int64_t j = 0; j < m; j++) yb[r * m + j] = bias ? bias[j] : 0.0f;
+    if (k > 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)m, (int)k, 1.0f, x + r0 * k, (int)k, wt,
+                  (int)k, 1.0f, yb, (int)m);
+  }
+  return GT_OK;
+}
+
+gt_status gt_cpu_linear_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                                 gt_tensor *const *grad_in, gt_error *err) {
+  int64_t rows, k, m;
+  gt_status st = linear_check(call, &rows, &k, &m, err);
+  if (st == GT_OK) st = gt_cpu_check_backward(call, 2, 3, grad_out, grad_in, err);
+  if (st == GT_OK) st = gt_cpu_refuse_weight_grads(call, grad_in, 1, err);
+  if (st != GT_OK) return st;
+  if (!grad_in[0] || k == 0 || m == 0) return GT_OK;
+  const float *wt = call->in[1]->data, *dy = grad_out->data;
+  float *dx = grad_in[0]->data;
+  int64_t blocks = (rows + GT_CPU_LINEAR_ROWS - 1) / GT_CPU_LINEAR_ROWS;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (blocks > 1)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    int64_t r0 = blk * GT_CPU_LINEAR_ROWS, nr = rows - r0 < GT_CPU_LINEAR_ROWS ? rows - r0 : GT_CPU_LINEAR_ROWS;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)k, (int)m, 1.0f, dy + r0 * m, (int)m, wt,
+                (int)k, 1.0f, dx + r0 * k, (int)k);
+  }
+  return GT_OK;
+}

@@ -1,0 +1,212 @@
+/* MaxPool and AveragePool (2-D, strided, dilated, padded), forward and input gradient, one
+ * [H, W] plane per thread task (a plane's windows only touch that plane, so backward needs no
+ * locks and adds in the same order as ref).
+ *   x [N, C, H, W]  ->  y [N, C, OH, OW]
+ * Window of output (oh, ow): taps (i, j) at input cell (oh*sh - pt + i*dh, ow*sw - pl + j*dw),
+ * scanned i-major ("window order"); the taps inside the input form one rectangle
+ * [i_lo, i_hi) x [j_lo, j_hi), computed once per row and column instead of tested per tap.
+ *  - MaxPool ignores padded cells. Backward routes dy to the FIRST maximal cell in window order
+ *    (strict '>' while scanning), exactly as ref, so ties go to the same cell.
+ *  - AveragePool divides the sum over cells inside the input by the taps inside the input
+ *    (count_include_pad = 0) or inside the explicitly padded extent [-pt, H + pb) x [-pl, W + pr)
+ *    (count_include_pad = 1). Backward spreads dy / divisor over the same cells.
+ *  - A window with no cell inside the input gives 0 and passes no gradient. */
+#include "cpu_ops.h"
+
+typedef struct pool_geom {
+  int64_t n, c, h, w, oh, ow;
+  int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+} pool_geom;
+
+/* Smallest and largest valid output length along one dim (floor and ceil rounding). */
+static void pool_out_range(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t dil, int64_t stride,
+                           int64_t *lo, int64_t *hi) {
+  int64_t span = in + pad_begin + pad_end - dil * (k - 1) - 1;
+  if (span < 0) {
+    *lo = *hi = 0;
+    return;
+  }
+  *lo = span / stride + 1;
+  *hi = (span + stride - 1) / stride + 1;
+}
+
+static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err) {
+  gt_status st = gt_cpu_check_call(call, 1, 1, err);
+  if (st != GT_OK) return st;
+  const gt_pool_params *p = &call->node->p.pool;
+  const gt_tensor *x = call->in[0], *y = call->out;
+  char a[96], b[96];
+  if (x->ndim != 4 || y->ndim != 4 || y->shape[0] != x->shape[0] || y->shape[1] != x->shape[1])
+    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x %s and y %s must be [N, C, H, W] and [N, C, OH, OW]",
+                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(y->ndim, y->shape, b, sizeof b));
+  if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 ||
+      p->dilation_w < 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
+    return gt_cpu_fail(call, err, GT_ERR_USAGE,
+                       "bad params: kernel %dx%d, strides %dx%d, dilations %dx%d (all >= 1), pads %d,%d,%d,%d (>= 0)",
+                       p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
+                       p->pad_left, p->pad_bottom, p->pad_right);
+  g->n = x->shape[0], g->c = x->shape[1], g->h = x->shape[2], g->w = x->shape[3];
+  g->oh = y->shape[2], g->ow = y->shape[3];
+  g->kh = p->kernel_h, g->kw = p->kernel_w, g->sh = p->stride_h, g->sw = p->stride_w;
+  g->dh = p->dilation_h, g->dw = p->dilation_w;
+  g->pt = p->pad_top, g->pl = p->pad_left, g->pb = p->pad_bottom, g->pr = p->pad_right;
+  int64_t lo_h, hi_h, lo_w, hi_w;
+  pool_out_range(g->h, g->pt, g->pb, g->kh, g->dh, g->sh, &lo_h, &hi_h);
+  pool_out_range(g->w, g->pl, g->pr, g->kw, g->dw, g->sw, &lo_w, &hi_w);
+  if (g->oh < lo_h || g->oh > hi_h || g->ow < lo_w || g->ow > hi_w)
+    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s: OH must be in %lld..%lld and OW in %lld..%lld",
+                       gt_shape_format(y->ndim, y->shape, a, sizeof a), (long long)lo_h, (long long)hi_h,
+                       (long long)lo_w, (long long)hi_w);
+  return GT_OK;
+}
+
+/* Taps t in [*lo, *hi) of a k-tap window starting at `base` with dilation d whose position
+ * base + t*d lies in [from, to). */
+static void tap_range(int64_t base, int64_t k, int64_t d, int64_t from, int64_t to, int64_t *lo, int64_t *hi) {
+  int64_t a = base >= from ? 0 : (from - base + d - 1) / d;
+  int64_t b = to - base <= 0 ? 0 : (to - base + d - 1) / d;
+  if (a > k) a = k;
+  if (b > k) b = k;
+  if (b < a) b = a;
+  *lo = a;
+  *hi = b;
+}
+
+/* The taps of output (oh, ow) that lie inside the input. */
+typedef struct window {
+  int64_t ih0, iw0;         /* input cell of tap (0, 0) */
+  int64_t i_lo, i_hi, j_lo, j_hi;
+} window;
+
+static window window_at(const pool_geom *g, int64_t oh, int64_t ow) {
+  window win;
+  win.ih0 = oh * g->sh - g->pt;
+  win.iw0 = ow * g->sw - g->pl;
+  tap_range(win.ih0, g->kh, g->dh, 0, g->h, &win.i_lo, &win.i_hi);
+  tap_range(win.iw0, g->kw, g->dw, 0, g->w, &win.j_lo, &win.j_hi);
+  return win;
+}
+
+/* Offset (within one [H, W] plane) of the first maximal cell of the window, or -1. */
+static int64_t max_cell(const pool_geom *g, const float *plane, const window *win) {
+  int64_t best = -1;
+  for (int64_t i = win->i_lo; i < win->i_hi; i++) {
+    int64_t row = (win->ih0 + i * g->dh) * g->w + win->iw0;
+    for (int64_t j = win->j_lo; j < win->j_hi; j++) {
+      int64_t cell = row + j * g->dw;
+      if (best < 0 || plane[cell] > plane[best]) best = cell;
+    }
+  }
+  return best;
+}
+
+/* Worth threads: enough taps in total (a double, since hostile params could overflow int64). */
+static int par_planes(const pool_geom *g) {
+  return (double)g->n * (double)g->c * (double)g->oh * (double)g->ow * (double)g->kh * (double)g->kw >=
+         GT_CPU_PAR_MIN;
+}
+
+gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
+  pool_geom g;
+  gt_status st = pool_check(call, &g, err);
+  if (st != GT_OK) return st;
+  int64_t planes = g.n * g.c;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
+  for (int64_t nc = 0; nc < planes; nc++) {
+    const float *x = call->in[0]->data + nc * g.h * g.w;
+    float *y = call->out->data + nc * g.oh * g.ow;
+    for (int64_t oh = 0; oh < g.oh; oh++)
+      for (int64_t ow = 0; ow < g.ow; ow++) {
+        window win = window_at(&g, oh, ow);
+        int64_t cell = max_cell(&g, x, &win);
+        y[oh * g.ow + ow] = cell >= 0 ? x[cell] : 0.0f;
+      }
+  }
+  return GT_OK;
+}
+
+/* dx[first max cell of window (oh, ow)] += dy[oh, ow]. */
+gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                                  gt_tensor *const *grad_in, gt_error *err) {
+  pool_geom g;
+  gt_status st = pool_check(call, &g, err);
+  if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
+  if (st != GT_OK) return st;
+  if (!grad_in[0]) return GT_OK;
+  int64_t planes = g.n * g.c;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
+  for (int64_t nc = 0; nc < planes; nc++) {
+    const float *x = call->in[0]->data + nc * g.h * g.w;
+    const float *dy = grad_out->data + nc * g.oh * g.ow;
+    float *dx = grad_in[0]->data + nc * g.h * g.w;
+    for (int64_t oh = 0; oh < g.oh; oh++)
+      for (int64_t ow = 0; ow < g.ow; ow++) {
+        window win = window_at(&g, oh, ow);
+        int64_t cell = max_cell(&g, x, &win);
+        if (cell >= 0) dx[cell] += dy[oh * g.ow + ow];
+      }
+  }
+  return GT_OK;
+}
+
+/* The divisor of window (oh, ow): taps inside the input, or inside the padded extent. */
+static int64_t avg_divisor(const gt_op_call *call, const pool_geom *g, const window *win) {
+  if (!call->node->p.pool.count_include_pad) return (win->i_hi - win->i_lo) * (win->j_hi - win->j_lo);
+  int64_t i_lo, i_hi, j_lo, j_hi;
+  tap_range(win->ih0, g->kh, g->dh, -g->pt, g->h + g->pb, &i_lo, &i_hi);
+  tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &j_lo, &j_hi);
+  return (i_hi - i_lo) * (j_hi - j_lo);
+}
+
+gt_status gt_cpu_avgpool_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
+  pool_geom g;
+  gt_status st = pool_check(call, &g, err);
+  if (st != GT_OK) return st;
+  int64_t planes = g.n * g.c;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
+  for (int64_t nc = 0; nc < planes; nc++) {
+    const float *x = call->in[0]->data + nc * g.h * g.w;
+    float *y = call->out->data + nc * g.oh * g.ow;
+    for (int64_t oh = 0; oh < g.oh; oh++)
+      for (int64_t ow = 0; ow < g.ow; ow++) {
+        window win = window_at(&g, oh, ow);
+        float sum = 0.0f;
+        for (int64_t i = win.i_lo; i < win.i_hi; i++) {
+          int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
+          for (int64_t j = win.j_lo; j < win.j_hi; j++) sum += x[row + j * g.dw];
+        }
+        int64_t div = win.i_hi > win.i_lo && win.j_hi > win.j_lo ? avg_divisor(call, &g, &win) : 0;
+        y[oh * g.ow + ow] = div > 0 ? sum / (float)div : 0.0f;
+      }
+  }
+  return GT_OK;
+}
+
+/* dx[cell] += dy[oh, ow] / divisor(oh, ow) for every input cell of window (oh, ow). */
+gt_status gt_cpu_avgpool_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                                  gt_tensor *const *grad_in, gt_error *err) {
+  pool_geom g;
+  gt_status st = pool_check(call, &g, err);
+  if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
+  if (st != GT_OK) return st;
+  if (!grad_in[0]) return GT_OK;
+  int64_t planes = g.n * g.c;
+#pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
+  for (int64_t nc = 0; nc < planes; nc++) {
+    const float *dy = grad_out->data + nc * g.oh * g.ow;
+    float *dx = grad_in[0]->data + nc * g.h * g.w;
+    for (int64_t oh = 0; oh < g.oh; oh++)
+      for (int64_t ow = 0; ow < g.ow; ow++) {
+        window win = window_at(&g, oh, ow);
+        if (win.i_hi == win.i_lo || win.j_hi == win.j_lo) continue;
+        int64_t div = avg_divisor(call, &g, &win);
+        if (div <= 0) continue;
+        float share = dy[oh * g.ow + ow] / (float)div;
+        for (int64_t i = win.i_lo; i < win.i_hi; i++) {
+          int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
+          for (int64_t j = win.j_lo; j < win.j_hi; j++) dx[row + j * g.dw] += share;
+        }
+      }
+  }
+  return GT_OK;
+}

@@ -1,0 +1,197 @@
+/* The ref backend's vector ops for attacks (gauntlet/vecops.h): plain loops over rows that call
+ * the shared row math of gauntlet/hd/{project,rng,logits}.h. The specification the cpu (and later
+ * cuda) tables are compared against. */
+#include <string.h>
+
+#include "../vecops_tables.h"
+#include "gauntlet/hd/logits.h"
+#include "gauntlet/hd/project.h"
+#include "gauntlet/hd/rng.h"
+
+#define WHO "ref"
+
+static gt_status ref_fill(gt_backend *be, float *dst, int64_t count, float value, gt_error *err) {
+  gt_status st = gt_vec_check_rows(WHO, "fill", count, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill", "dst", dst, count, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < count; i++) dst[i] = value;
+  return GT_OK;
+}
+
+static gt_status ref_fill_i32(gt_backend *be, int32_t *dst, int64_t count, int32_t value, gt_error *err) {
+  gt_status st = gt_vec_check_rows(WHO, "fill_i32", count, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill_i32", "dst", dst, count, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < count; i++) dst[i] = value;
+  return GT_OK;
+}
+
+static gt_status ref_norms(gt_backend *be, gt_norm norm, const float *x, const float *x0, int64_t n, int64_t d,
+                           float *out, gt_error *err) {
+  gt_status st = gt_vec_check_norm(WHO, "norms", norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(WHO, "norms", n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "out", out, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++) out[i] = (float)gt_lp_norm_row(norm, x + i * d, x0 ? x0 + i * d : NULL, d);
+  return GT_OK;
+}
+
+static gt_status ref_direction(gt_backend *be, gt_norm norm, const float *grad, const float *x, const int32_t *l1_k,
+                               int64_t n, int64_t d, float *dir, gt_error *err) {
+  const char *op = "direction";
+  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "grad", grad, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dir", dir, n, err);
+  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_l1_k(WHO, op, l1_k, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++)
+    gt_dir_row(norm, grad + i * d, norm == GT_NORM_L1 ? x + i * d : NULL, norm == GT_NORM_L1 ? l1_k[i] : 1, d,
+               dir + i * d);
+  return GT_OK;
+}
+
+static gt_status ref_ascent_step(gt_backend *be, const gt_vec_step *s, gt_error *err) {
+  gt_status st = gt_vec_check_step(WHO, s, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < s->n; i++) {
+    int64_t o = i * s->d;
+    gt_proj_step_row(s->norm, s->x + o, s->grad + o, s->x0 + o, s->alpha[i], s->eps[i],
+                     s->norm == GT_NORM_L1 ? s->l1_k[i] : 1, s->d, s->out + o);
+  }
+  return GT_OK;
+}
+
+static gt_status ref_project(gt_backend *be, gt_norm norm, const float *x, const float *x0, const float *eps,
+                             int64_t n, int64_t d, float *out, gt_error *err) {
+  const char *op = "project";
+  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "eps", eps, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  if (st == GT_OK) st = gt_vec_check_radii(WHO, op, eps, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++) gt_proj_row(norm, x + i * d, x0 + i * d, eps[i], d, out + i * d);
+  return GT_OK;
+}
+
+static gt_status ref_axpby(gt_backend *be, const float *a, const float *x, const float *b, const float *y, int64_t n,
+                           int64_t d, float *out, gt_error *err) {
+  const char *op = "axpby";
+  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "a", a, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "b", b, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "y", y, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < d; j++) out[i * d + j] = a[i] * x[i * d + j] + b[i] * y[i * d + j];
+  return GT_OK;
+}
+
+static gt_status ref_gather_rows(gt_backend *be, const void *src, int64_t n_src, const int32_t *idx, int64_t n_idx,
+                                 size_t row_bytes, void *dst, gt_error *err) {
+  const char *op = "gather_rows";
+  gt_status st = gt_vec_check_row_bytes(WHO, op, n_src > n_idx ? n_src : n_idx, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_src, 0, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  if (st != GT_OK) return st;
+  for (int64_t j = 0; j < n_idx; j++)
+    memcpy((char *)dst + (size_t)j * row_bytes, (const char *)src + (size_t)idx[j] * row_bytes, row_bytes);
+  return GT_OK;
+}
+
+static gt_status ref_scatter_rows(gt_backend *be, const void *src, const int32_t *idx, int64_t n_idx, size_t row_bytes,
+                                  void *dst, int64_t n_dst, gt_error *err) {
+  const char *op = "scatter_rows";
+  gt_status st = gt_vec_check_row_bytes(WHO, op, n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_dst, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  if (st != GT_OK) return st;
+  for (int64_t j = 0; j < n_idx; j++)
+    memcpy((char *)dst + (size_t)idx[j] * row_bytes, (const char *)src + (size_t)j * row_bytes, row_bytes);
+  return GT_OK;
+}
+
+static gt_status ref_copy_rows_masked(gt_backend *be, const int32_t *mask, const void *src, int64_t n, size_t row_bytes,
+                                      void *dst, gt_error *err) {
+  const char *op = "copy_rows_masked";
+  gt_status st = gt_vec_check_row_bytes(WHO, op, n, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "mask", mask, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++)
+    if (mask[i]) memcpy((char *)dst + (size_t)i * row_bytes, (const char *)src + (size_t)i * row_bytes, row_bytes);
+  return GT_OK;
+}
+
+static gt_status ref_random_fill(gt_backend *be, const gt_vec_random *r, gt_error *err) {
+  gt_status st = gt_vec_check_random(WHO, r, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < r->n; i++) {
+    gt_rng_site site = {r->seed, r->stream, r->restart, r->step, (uint64_t)r->sample_ids[i]};
+    gt_rng_fill_row(r->dist, &site, r->d, r->out + i * r->d);
+  }
+  return GT_OK;
+}
+
+static gt_status ref_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
+                             const int32_t *targets, int32_t *flags, gt_error *err) {
+  const char *op = "success";
+  gt_status st = gt_vec_check_rows(WHO, op, n, k, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "logits", logits, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "flags", flags, n, err);
+  if (st == GT_OK) st = gt_vec_check_classes(WHO, op, "labels", labels, n, k, err);
+  if (st == GT_OK && targets) st = gt_vec_check_classes(WHO, op, "targets", targets, n, k, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++)
+    flags[i] = gt_logits_success(logits + i * k, k, labels[i], targets ? targets[i] : -1);
+  return GT_OK;
+}
+
+static gt_status ref_argmax(gt_backend *be, const float *logits, int64_t n, int k, int32_t *out, gt_error *err) {
+  gt_status st = gt_vec_check_rows(WHO, "argmax", n, k, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "argmax", "logits", logits, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "argmax", "out", out, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++) out[i] = gt_logits_argmax(logits + i * k, k);
+  return GT_OK;
+}
+
+static gt_status ref_topk_classes(gt_backend *be, const float *logits, int64_t n, int k, int kk, int32_t *out,
+                                  gt_error *err) {
+  const char *op = "topk_classes";
+  gt_status st = gt_vec_check_rows(WHO, op, n, k, err);
+  if (st == GT_OK && (kk < 1 || kk > k))
+    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: %d classes asked of %d", op, kk, k);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "logits", logits, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++) gt_logits_topk(logits + i * k, k, kk, out + i * kk);
+  return GT_OK;
+}
+
+const gt_vec_iface gt_ref_vec_iface = {
+    .fill = ref_fill,
+    .fill_i32 = ref_fill_i32,
+    .norms = ref_norms,
+    .direction = ref_direction,
+    .ascent_step = ref_ascent_step,
+    .project = ref_project,
+    .axpby = ref_axpby,
+    .gather_rows = ref_gather_rows,
+    .scatter_rows = ref_scatter_rows,
+    .copy_rows_masked = ref_copy_rows_masked,
+    .random_fill = ref_random_fill,
+    .success = ref_success,
+    .argmax = ref_argmax,
+    .topk_classes = ref_topk_classes,
+};

@@ -1,0 +1,29 @@
+/* Backends by name, freeing, and which ops a backend lacks (so "what runs where" is data). */
+#include "gauntlet/backend.h"
+
+#include <string.h>
+
+gt_status gt_backend_create(const char *name, gt_backend **out, gt_error *err) {
+  if (!out) return gt_error_set(err, GT_ERR_USAGE, "gt_backend_create: no output pointer");
+  *out = NULL;
+  if (!name) return gt_error_set(err, GT_ERR_USAGE, "gt_backend_create: no backend name");
+  if (strcmp(name, "ref") == 0) return gt_backend_ref_create(out, err);
+  if (strcmp(name, "cpu") == 0) return gt_backend_cpu_create(out, 0, err);
+  return gt_error_set(err, GT_ERR_USAGE, "unknown backend '%s' (available: ref, cpu)", name);
+}
+
+void gt_backend_free(gt_backend *be) {
+  if (be && be->iface && be->iface->destroy) be->iface->destroy(be);
+}
+
+/* Returns how many ops are missing in total, even when that is more than cap. */
+int gt_backend_missing_ops(const gt_backend *be, gt_op_kind *missing, int cap) {
+  int count = 0;
+  if (!be || !be->iface) return 0;
+  for (int op = 0; op < GT_OP_COUNT; op++) {
+    if (be->iface->forward[op] && be->iface->backward[op]) continue;
+    if (missing && count < cap) missing[count] = (gt_op_kind)op;
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,45 @@
+/* Internal to the backends: the vector-op tables (gauntlet/vecops.h) that backend.c files put in
+ * gt_backend_iface.vec, and the argument checks that host-memory backends (ref, cpu) share.
+ * The checks may read the arrays (indices, labels, ids, radii): on ref and cpu they are host memory. */
+#ifndef GAUNTLET_BACKENDS_VECOPS_TABLES_H
+#define GAUNTLET_BACKENDS_VECOPS_TABLES_H
+
+#include "gauntlet/vecops.h"
+
+extern const gt_vec_iface gt_ref_vec_iface; /* ref/vecops.c */
+extern const gt_vec_iface gt_cpu_vec_iface; /* cpu/vecops.c */
+
+/* Every check formats "<backend> vec <op>: <problem>" into err and returns its code; `who` is
+ * "ref" or "cpu", `op` the op name. */
+
+/* n >= 0, d >= 1, n * d within GT_MAX_ELEMENTS. */
+gt_status gt_vec_check_rows(const char *who, const char *op, int64_t n, int64_t d, gt_error *err);
+
+/* ptr is non-NULL when n > 0 (`name` is the argument's name). */
+gt_status gt_vec_check_ptr(const char *who, const char *op, const char *name, const void *ptr, int64_t n,
+                           gt_error *err);
+
+gt_status gt_vec_check_norm(const char *who, const char *op, gt_norm norm, gt_error *err);
+
+/* eps[i] >= 0 (NaN refused; +inf allowed) for i < n. */
+gt_status gt_vec_check_radii(const char *who, const char *op, const float *eps, int64_t n, gt_error *err);
+
+/* l1_k[i] >= 1 for i < n. */
+gt_status gt_vec_check_l1_k(const char *who, const char *op, const int32_t *l1_k, int64_t n, gt_error *err);
+
+/* 1 <= k and every classes[i] (i < n) in [0, k). */
+gt_status gt_vec_check_classes(const char *who, const char *op, const char *name, const int32_t *classes,
+                               int64_t n, int k, gt_error *err);
+
+/* Every idx[j] (j < n_idx) in [0, limit); with distinct != 0 no index repeats. */
+gt_status gt_vec_check_index(const char *who, const char *op, const int32_t *idx, int64_t n_idx, int64_t limit,
+                             int distinct, gt_error *err);
+
+/* Row copies: row_bytes >= 1, counts >= 0, the byte size of every array within limits. */
+gt_status gt_vec_check_row_bytes(const char *who, const char *op, int64_t rows, size_t row_bytes, gt_error *err);
+
+/* The whole argument set of ascent_step / random_fill. */
+gt_status gt_vec_check_step(const char *who, const gt_vec_step *s, gt_error *err);
+gt_status gt_vec_check_random(const char *who, const gt_vec_random *r, gt_error *err);
+
+#endif

@@ -1,0 +1,366 @@
+/* Tests of the backends' vector ops for attacks (gauntlet/vecops.h): every op on the cpu table, at
+ * 1, 2 and 3 threads, gives the same bytes as the ref table, on odd sizes and on sizes large enough
+ * to run in parallel; the ops do what they say (gathers, masks, per-row RNG independence); bad
+ * arguments are refused with a message. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/vecops_tables.h"
+#include "gauntlet/backend.h"
+#include "gauntlet/hd/project.h"
+#include "gauntlet/vecops.h"
+#include "gt_test.h"
+
+static gt_backend *g_ref;
+static gt_backend *g_cpu[3]; /* 1, 2, 3 threads */
+
+typedef struct shape {
+  int64_t n, d;
+} shape;
+
+/* Odd sizes, a single row, no rows, and sizes that cross the cpu's parallel threshold. */
+static const shape g_shapes[] = {{0, 5}, {1, 1}, {7, 13}, {33, 129}, {37, 1031}, {5, 3072}};
+#define N_SHAPES ((int)(sizeof g_shapes / sizeof g_shapes[0]))
+
+static uint64_t g_state = 1;
+static double urand(void) {
+  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(g_state >> 11) * 0x1p-53;
+}
+
+static float *fbuf(int64_t count) { return malloc((size_t)(count > 0 ? count : 1) * sizeof(float)); }
+static int32_t *ibuf(int64_t count) { return malloc((size_t)(count > 0 ? count : 1) * sizeof(int32_t)); }
+
+/* x0 in [0,1] with some coordinates on the faces; x near it, partly outside the box. */
+static void fill_points(float *x0, float *x, int64_t count) {
+  for (int64_t i = 0; i < count; i++) {
+    double u = urand();
+    x0[i] = u < 0.1 ? 0.0f : (u < 0.2 ? 1.0f : (float)urand());
+    x[i] = x0[i] + (float)(0.3 * (2 * urand() - 1));
+  }
+}
+
+static void fill_signed(float *g, int64_t count) {
+  for (int64_t i = 0; i < count; i++) g[i] = urand() < 0.05 ? 0.0f : (float)(2 * urand() - 1);
+}
+
+/* Runs `call` on ref into out_ref and on every cpu thread count into out_cpu, comparing bytes. */
+#define SAME_BYTES(what, a, b, bytes) \
+  GT_CHECK(memcmp((a), (b), (bytes)) == 0, "%s: cpu and ref differ", (what))
+
+static void test_norms_project_direction(void) {
+  gt_error err = {0};
+  g_state = 11;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *x0 = fbuf(nd), *x = fbuf(nd), *g = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd);
+    float *eps = fbuf(n), *na = fbuf(n), *nb = fbuf(n);
+    int32_t *k = ibuf(n);
+    fill_points(x0, x, nd);
+    fill_signed(g, nd);
+    for (int64_t i = 0; i < n; i++) {
+      eps[i] = i % 5 == 0 ? 0.0f : (i % 5 == 1 ? INFINITY : (float)(urand() * 0.02 * (double)d));
+      k[i] = 1 + (int32_t)(i % 7);
+    }
+    for (int norm = 0; norm < GT_NORM_COUNT; norm++) {
+      char what[96];
+      snprintf(what, sizeof what, "%s n=%lld d=%lld", gt_norm_name((gt_norm)norm), (long long)n, (long long)d);
+      GT_CHECK(gt_ref_vec_iface.norms(g_ref, (gt_norm)norm, x, x0, n, d, na, &err) == GT_OK, "%s", err.message);
+      for (int64_t i = 0; i < n; i++)
+        GT_CHECK(na[i] == (float)gt_lp_norm_row((gt_norm)norm, x + i * d, x0 + i * d, d), "ref norms row %lld",
+                 (long long)i);
+      GT_CHECK(gt_ref_vec_iface.project(g_ref, (gt_norm)norm, x, x0, eps, n, d, a, &err) == GT_OK, "%s", err.message);
+      GT_CHECK(gt_ref_vec_iface.norms(g_ref, (gt_norm)norm, a, x0, n, d, na, &err) == GT_OK, "%s", err.message);
+      for (int64_t i = 0; i < n; i++)
+        GT_CHECK(na[i] <= eps[i] * (1 + 1e-6f) + 1e-6f, "%s: projected row %lld at %g > eps %g", what, (long long)i,
+                 (double)na[i], (double)eps[i]);
+      for (int t = 0; t < 3; t++) {
+        GT_CHECK(gt_cpu_vec_iface.norms(g_cpu[t], (gt_norm)norm, x, x0, n, d, nb, &err) == GT_OK, "%s", err.message);
+        gt_ref_vec_iface.norms(g_ref, (gt_norm)norm, x, x0, n, d, na, &err);
+        SAME_BYTES(what, na, nb, (size_t)n * sizeof(float));
+        gt_ref_vec_iface.norms(g_ref, (gt_norm)norm, g, NULL, n, d, na, &err);
+        gt_cpu_vec_iface.norms(g_cpu[t], (gt_norm)norm, g, NULL, n, d, nb, &err);
+        SAME_BYTES("norms without x0", na, nb, (size_t)n * sizeof(float));
+        /* project, in place on cpu */
+        memcpy(b, x, (size_t)nd * sizeof(float));
+        GT_CHECK(gt_cpu_vec_iface.project(g_cpu[t], (gt_norm)norm, b, x0, eps, n, d, b, &err) == GT_OK, "%s",
+                 err.message);
+        gt_ref_vec_iface.project(g_ref, (gt_norm)norm, x, x0, eps, n, d, a, &err);
+        SAME_BYTES("project", a, b, (size_t)nd * sizeof(float));
+        /* direction */
+        gt_ref_vec_iface.direction(g_ref, (gt_norm)norm, g, x0, k, n, d, a, &err);
+        GT_CHECK(gt_cpu_vec_iface.direction(g_cpu[t], (gt_norm)norm, g, x0, k, n, d, b, &err) == GT_OK, "%s",
+                 err.message);
+        SAME_BYTES("direction", a, b, (size_t)nd * sizeof(float));
+      }
+    }
+    free(x0), free(x), free(g), free(a), free(b), free(eps), free(na), free(nb), free(k);
+  }
+}
+
+static void test_ascent_step(void) {
+  gt_error err = {0};
+  g_state = 12;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *x0 = fbuf(nd), *x = fbuf(nd), *g = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd);
+    float *eps = fbuf(n), *alpha = fbuf(n), *dist = fbuf(n);
+    int32_t *k = ibuf(n);
+    fill_points(x0, x, nd);
+    for (int64_t j = 0; j < nd; j++) x[j] = gt_proj_box(x[j]);
+    fill_signed(g, nd);
+    for (int64_t i = 0; i < n; i++) {
+      eps[i] = i % 4 == 0 ? 0.0f : (float)(urand() * 0.05 * (double)d);
+      alpha[i] = (float)(urand() * 0.2);
+      k[i] = 1 + (int32_t)(i % 11);
+    }
+    for (int norm = 0; norm < GT_NORM_COUNT; norm++) {
+      gt_vec_step st = {(gt_norm)norm, n, d, x, g, x0, alpha, eps, k, a};
+      GT_CHECK(gt_ref_vec_iface.ascent_step(g_ref, &st, &err) == GT_OK, "%s", err.message);
+      gt_ref_vec_iface.norms(g_ref, (gt_norm)norm, a, x0, n, d, dist, &err);
+      for (int64_t i = 0; i < n; i++)
+        GT_CHECK(dist[i] <= eps[i] * (1 + 1e-6f) + 1e-6f, "%s step row %lld: %g > %g", gt_norm_name((gt_norm)norm),
+                 (long long)i, (double)dist[i], (double)eps[i]);
+      for (int64_t j = 0; j < nd; j++)
+        if (!(a[j] >= 0.0f && a[j] <= 1.0f)) {
+          GT_CHECK(0, "step left the box: %g", (double)a[j]);
+          break;
+        }
+      for (int t = 0; t < 3; t++) {
+        memcpy(b, x, (size_t)nd * sizeof(float));
+        gt_vec_step sc = {(gt_norm)norm, n, d, b, g, x0, alpha, eps, k, b}; /* in place */
+        GT_CHECK(gt_cpu_vec_iface.ascent_step(g_cpu[t], &sc, &err) == GT_OK, "%s", err.message);
+        SAME_BYTES("ascent_step", a, b, (size_t)nd * sizeof(float));
+      }
+    }
+    free(x0), free(x), free(g), free(a), free(b), free(eps), free(alpha), free(dist), free(k);
+  }
+}
+
+static void test_axpby_fill_masked(void) {
+  gt_error err = {0};
+  g_state = 13;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *x = fbuf(nd), *y = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd), *ca = fbuf(n), *cb = fbuf(n);
+    int32_t *mask = ibuf(n), *ia = ibuf(nd), *ib = ibuf(nd);
+    fill_signed(x, nd);
+    fill_signed(y, nd);
+    fill_signed(ca, n);
+    fill_signed(cb, n);
+    for (int64_t i = 0; i < n; i++) mask[i] = urand() < 0.5;
+    GT_CHECK(gt_ref_vec_iface.axpby(g_ref, ca, x, cb, y, n, d, a, &err) == GT_OK, "%s", err.message);
+    for (int64_t i = 0; i < n; i++)
+      GT_CHECK(a[i * d] == ca[i] * x[i * d] + cb[i] * y[i * d], "axpby row %lld", (long long)i);
+    for (int t = 0; t < 3; t++) {
+      gt_ref_vec_iface.axpby(g_ref, ca, x, cb, y, n, d, a, &err);
+      memcpy(b, x, (size_t)nd * sizeof(float));
+      GT_CHECK(gt_cpu_vec_iface.axpby(g_cpu[t], ca, b, cb, y, n, d, b, &err) == GT_OK, "%s", err.message);
+      SAME_BYTES("axpby", a, b, (size_t)nd * sizeof(float));
+      gt_ref_vec_iface.fill(g_ref, a, nd, 0.25f, &err);
+      gt_cpu_vec_iface.fill(g_cpu[t], b, nd, 0.25f, &err);
+      SAME_BYTES("fill", a, b, (size_t)nd * sizeof(float));
+      gt_ref_vec_iface.fill_i32(g_ref, ia, nd, -7, &err);
+      gt_cpu_vec_iface.fill_i32(g_cpu[t], ib, nd, -7, &err);
+      SAME_BYTES("fill_i32", ia, ib, (size_t)nd * sizeof(int32_t));
+      GT_CHECK(nd == 0 || (a[nd - 1] == 0.25f && ib[0] == -7), "fill values");
+      memcpy(a, y, (size_t)nd * sizeof(float));
+      memcpy(b, y, (size_t)nd * sizeof(float));
+      gt_ref_vec_iface.copy_rows_masked(g_ref, mask, x, n, (size_t)d * sizeof(float), a, &err);
+      GT_CHECK(gt_cpu_vec_iface.copy_rows_masked(g_cpu[t], mask, x, n, (size_t)d * sizeof(float), b, &err) == GT_OK,
+               "%s", err.message);
+      SAME_BYTES("copy_rows_masked", a, b, (size_t)nd * sizeof(float));
+      for (int64_t i = 0; i < n; i++)
+        GT_CHECK(a[i * d + d - 1] == (mask[i] ? x : y)[i * d + d - 1], "masked copy row %lld", (long long)i);
+    }
+    free(x), free(y), free(a), free(b), free(ca), free(cb), free(mask), free(ia), free(ib);
+  }
+}
+
+static void test_gather_scatter(void) {
+  gt_error err = {0};
+  g_state = 14;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *src = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd);
+    int64_t *ids = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t)), *ida = malloc((size_t)(n > 0 ? n : 1) * 8),
+            *idb = malloc((size_t)(n > 0 ? n : 1) * 8);
+    int32_t *idx = ibuf(n);
+    fill_signed(src, nd);
+    /* Every other row, reversed: a distinct subset. */
+    int64_t m = 0;
+    for (int64_t i = n - 1; i >= 0; i -= 2) idx[m++] = (int32_t)i;
+    for (int64_t i = 0; i < n; i++) ids[i] = 1000 + i;
+    size_t row = (size_t)d * sizeof(float);
+    GT_CHECK(gt_ref_vec_iface.gather_rows(g_ref, src, n, idx, m, row, a, &err) == GT_OK, "%s", err.message);
+    for (int64_t j = 0; j < m; j++)
+      GT_CHECK(memcmp(a + j * d, src + (int64_t)idx[j] * d, row) == 0, "gather row %lld", (long long)j);
+    for (int t = 0; t < 3; t++) {
+      GT_CHECK(gt_cpu_vec_iface.gather_rows(g_cpu[t], src, n, idx, m, row, b, &err) == GT_OK, "%s", err.message);
+      SAME_BYTES("gather_rows", a, b, (size_t)m * row);
+      gt_ref_vec_iface.gather_rows(g_ref, ids, n, idx, m, sizeof(int64_t), ida, &err);
+      gt_cpu_vec_iface.gather_rows(g_cpu[t], ids, n, idx, m, sizeof(int64_t), idb, &err);
+      SAME_BYTES("gather_rows int64", ida, idb, (size_t)m * sizeof(int64_t));
+      GT_CHECK(m == 0 || ida[0] == ids[idx[0]], "int64 gather");
+      /* scatter back into a copy: the gathered rows land where they came from */
+      float *back_a = fbuf(nd), *back_b = fbuf(nd);
+      memset(back_a, 0, (size_t)nd * sizeof(float));
+      memset(back_b, 0, (size_t)nd * sizeof(float));
+      gt_ref_vec_iface.scatter_rows(g_ref, a, idx, m, row, back_a, n, &err);
+      GT_CHECK(gt_cpu_vec_iface.scatter_rows(g_cpu[t], a, idx, m, row, back_b, n, &err) == GT_OK, "%s", err.message);
+      SAME_BYTES("scatter_rows", back_a, back_b, (size_t)nd * sizeof(float));
+      for (int64_t j = 0; j < m; j++)
+        GT_CHECK(memcmp(back_a + (int64_t)idx[j] * d, src + (int64_t)idx[j] * d, row) == 0, "scatter row %lld",
+                 (long long)j);
+      if (n >= 2) GT_CHECK(back_a[(n - 2) * d] == 0.0f, "scatter wrote a row it was not given");
+      free(back_a), free(back_b);
+    }
+    free(src), free(a), free(b), free(ids), free(ida), free(idb), free(idx);
+  }
+}
+
+static void test_random_fill(void) {
+  gt_error err = {0};
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *a = fbuf(nd), *b = fbuf(nd);
+    int64_t *ids = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) ids[i] = 7 * i + 3;
+    for (int dist = GT_RNG_UNIFORM; dist <= GT_RNG_SIGN; dist++) {
+      gt_vec_random r = {(gt_rng_dist)dist, 99, GT_RNG_STREAM_START, 2, 5, ids, n, d, a};
+      GT_CHECK(gt_ref_vec_iface.random_fill(g_ref, &r, &err) == GT_OK, "%s", err.message);
+      for (int t = 0; t < 3; t++) {
+        r.out = b;
+        GT_CHECK(gt_cpu_vec_iface.random_fill(g_cpu[t], &r, &err) == GT_OK, "%s", err.message);
+        SAME_BYTES("random_fill", a, b, (size_t)nd * sizeof(float));
+        r.out = a;
+      }
+      /* A row depends on its sample id only, not on the batch around it. */
+      if (n >= 3) {
+        gt_vec_random one = r;
+        one.sample_ids = ids + 2;
+        one.n = 1;
+        one.out = b;
+        gt_ref_vec_iface.random_fill(g_ref, &one, &err);
+        GT_CHECK(memcmp(b, a + 2 * d, (size_t)d * sizeof(float)) == 0, "row 2 changed when drawn alone");
+      }
+    }
+    free(a), free(b), free(ids);
+  }
+}
+
+static void test_logit_ops(void) {
+  gt_error err = {0};
+  g_state = 15;
+  const int ks[3] = {2, 10, 37};
+  for (int s = 0; s < N_SHAPES; s++) {
+    for (int kc = 0; kc < 3; kc++) {
+      int64_t n = g_shapes[s].n;
+      int k = ks[kc];
+      float *z = fbuf(n * k);
+      int32_t *labels = ibuf(n), *targets = ibuf(n), *fa = ibuf(n), *fb = ibuf(n), *ta = ibuf(n * k), *tb = ibuf(n * k);
+      for (int64_t j = 0; j < n * k; j++) z[j] = (float)((int)(urand() * 8)); /* many ties */
+      for (int64_t i = 0; i < n; i++) {
+        labels[i] = (int32_t)(urand() * k);
+        targets[i] = (int32_t)(urand() * k);
+      }
+      for (int t = 0; t < 3; t++) {
+        for (int targeted = 0; targeted < 2; targeted++) {
+          const int32_t *tg = targeted ? targets : NULL;
+          GT_CHECK(gt_ref_vec_iface.success(g_ref, z, n, k, labels, tg, fa, &err) == GT_OK, "%s", err.message);
+          GT_CHECK(gt_cpu_vec_iface.success(g_cpu[t], z, n, k, labels, tg, fb, &err) == GT_OK, "%s", err.message);
+          SAME_BYTES("success", fa, fb, (size_t)n * sizeof(int32_t));
+        }
+        gt_ref_vec_iface.argmax(g_ref, z, n, k, fa, &err);
+        gt_cpu_vec_iface.argmax(g_cpu[t], z, n, k, fb, &err);
+        SAME_BYTES("argmax", fa, fb, (size_t)n * sizeof(int32_t));
+        int kk = k < 10 ? k : 10;
+        GT_CHECK(gt_ref_vec_iface.topk_classes(g_ref, z, n, k, kk, ta, &err) == GT_OK, "%s", err.message);
+        GT_CHECK(gt_cpu_vec_iface.topk_classes(g_cpu[t], z, n, k, kk, tb, &err) == GT_OK, "%s", err.message);
+        SAME_BYTES("topk_classes", ta, tb, (size_t)(n * kk) * sizeof(int32_t));
+        for (int64_t i = 0; i < n; i++) {
+          GT_CHECK(ta[i * kk] == fa[i], "top-1 is the argmax");
+          for (int r = 1; r < kk; r++) {
+            float hi = z[i * k + ta[i * kk + r - 1]], lo = z[i * k + ta[i * kk + r]];
+            GT_CHECK(hi > lo || (hi == lo && ta[i * kk + r - 1] < ta[i * kk + r]), "rank order row %lld", (long long)i);
+          }
+        }
+      }
+      free(z), free(labels), free(targets), free(fa), free(fb), free(ta), free(tb);
+    }
+  }
+}
+
+static void test_bad_arguments(void) {
+  gt_error err = {0};
+  float x[8] = {0}, out[8];
+  int32_t idx[2] = {0, 5}, dup[2] = {1, 1}, labels[2] = {0, 3};
+  int64_t bad_ids[2] = {0, -1};
+  float eps_nan[2] = {0.1f, NAN};
+  const gt_vec_iface *tables[2] = {&gt_ref_vec_iface, &gt_cpu_vec_iface};
+  gt_backend *bes[2] = {g_ref, g_cpu[1]};
+  for (int t = 0; t < 2; t++) {
+    const gt_vec_iface *v = tables[t];
+    gt_backend *be = bes[t];
+    GT_CHECK(v->gather_rows(be, x, 4, idx, 2, 8, out, &err) == GT_ERR_USAGE && strstr(err.message, "idx[1]"),
+             "out-of-range gather index: %s", err.message);
+    GT_CHECK(v->scatter_rows(be, x, dup, 2, 8, out, 4, &err) == GT_ERR_USAGE && strstr(err.message, "repeats"),
+             "repeated scatter index: %s", err.message);
+    GT_CHECK(v->success(be, x, 2, 3, labels, NULL, idx, &err) == GT_ERR_USAGE && strstr(err.message, "labels[1]"),
+             "label out of range: %s", err.message);
+    GT_CHECK(v->project(be, GT_NORM_L2, x, x, eps_nan, 2, 4, out, &err) == GT_ERR_USAGE && strstr(err.message, "eps[1]"),
+             "NaN eps: %s", err.message);
+    GT_CHECK(v->norms(be, GT_NORM_L2, x, NULL, -1, 4, out, &err) == GT_ERR_USAGE, "negative n");
+    GT_CHECK(v->norms(be, GT_NORM_L2, x, NULL, 2, 0, out, &err) == GT_ERR_USAGE, "d = 0");
+    GT_CHECK(v->norms(be, (gt_norm)7, x, NULL, 2, 4, out, &err) == GT_ERR_USAGE, "unknown norm");
+    GT_CHECK(v->norms(be, GT_NORM_L1, x, NULL, (int64_t)1 << 40, 1 << 10, out, &err) == GT_ERR_LIMIT, "huge n*d");
+    gt_vec_random r = {GT_RNG_NORMAL, 1, 300, 0, 0, bad_ids, 2, 4, out};
+    GT_CHECK(v->random_fill(be, &r, &err) == GT_ERR_USAGE && strstr(err.message, "stream"), "stream 300: %s",
+             err.message);
+    r.stream = 1;
+    GT_CHECK(v->random_fill(be, &r, &err) == GT_ERR_USAGE && strstr(err.message, "sample id"), "negative id: %s",
+             err.message);
+    int32_t k0[2] = {1, 0};
+    gt_vec_step st = {GT_NORM_L1, 2, 4, x, x, x, eps_nan, eps_nan, k0, out};
+    GT_CHECK(v->ascent_step(be, &st, &err) == GT_ERR_USAGE, "NaN alpha / eps accepted");
+    float ok[2] = {0.1f, 0.1f};
+    st.alpha = ok;
+    st.eps = ok;
+    GT_CHECK(v->ascent_step(be, &st, &err) == GT_ERR_USAGE && strstr(err.message, "l1_k[1]"), "k = 0: %s",
+             err.message);
+    GT_CHECK(v->topk_classes(be, x, 2, 3, 4, idx, &err) == GT_ERR_USAGE, "top-4 of 3 classes");
+  }
+}
+
+static void test_backends_expose_tables(void) {
+  gt_error err = {0};
+  GT_CHECK(gt_backend_vec(g_ref, &err) == &gt_ref_vec_iface, "the ref backend does not expose its vector ops: %s",
+           err.message);
+  GT_CHECK(gt_backend_vec(g_cpu[0], &err) == &gt_cpu_vec_iface, "the cpu backend does not expose its vector ops: %s",
+           err.message);
+}
+
+int main(void) {
+  gt_error err = {0};
+  if (gt_backend_ref_create(&g_ref, &err) != GT_OK) {
+    fprintf(stderr, "ref backend: %s\n", err.message);
+    return 1;
+  }
+  for (int t = 0; t < 3; t++)
+    if (gt_backend_cpu_create(&g_cpu[t], t + 1, &err) != GT_OK) {
+      fprintf(stderr, "cpu backend: %s\n", err.message);
+      return 1;
+    }
+  gt_test_run("norms, projections, directions: cpu == ref", test_norms_project_direction);
+  gt_test_run("fused ascent step: cpu == ref, in eps and box", test_ascent_step);
+  gt_test_run("axpby, fills, masked copies", test_axpby_fill_masked);
+  gt_test_run("gather / scatter rows", test_gather_scatter);
+  gt_test_run("counter-based random fill", test_random_fill);
+  gt_test_run("success flags, argmax, top-k classes", test_logit_ops);
+  gt_test_run("bad arguments are refused", test_bad_arguments);
+  gt_test_run("backends expose their vector ops", test_backends_expose_tables);
+  gt_backend_free(g_ref);
+  for (int t = 0; t < 3; t++) gt_backend_free(g_cpu[t]);
+  return gt_test_finish();
+}
