@@ -217,7 +217,10 @@ GT_HD uint32_t gt_dir_l1_key(float g, float x) {
 }
 
 /* The smallest key taken by the sparse L1 direction (keys >= it are taken; 0 means none) and, in
- * *taken, how many coordinates that is. Bisection on the key bits: 31 counting passes, no scratch.
+ * *taken, how many coordinates that is. The k-th largest key is found exactly by a radix select on
+ * its 4 bytes, most significant first: each pass counts, among the keys that match the bytes fixed
+ * so far, how many have each value of the next byte (256 counters), and fixes the byte where the
+ * count from the top reaches k. 5 passes over the row, no scratch beyond the counters.
  * k < 1 counts as 1. */
 GT_HD uint32_t gt_dir_l1_threshold(const float *g, const float *x, int64_t k, int64_t d, int64_t *taken) {
   if (k < 1) k = 1;
@@ -227,21 +230,26 @@ GT_HD uint32_t gt_dir_l1_threshold(const float *g, const float *x, int64_t k, in
     *taken = movable;
     return movable > 0 ? 1u : 0u;
   }
-  /* count(key >= lo) >= k > count(key >= hi); finite keys are below 0x7F800000. */
-  uint32_t lo = 1u, hi = 0x7F800000u;
-  while (hi - lo > 1u) {
-    uint32_t mid = lo + (hi - lo) / 2u;
-    int64_t count = 0;
-    for (int64_t i = 0; i < d; i++) count += gt_dir_l1_key(g[i], x[i]) >= mid;
-    if (count >= k)
-      lo = mid;
-    else
-      hi = mid;
+  uint32_t prefix = 0u, mask = 0u;
+  int64_t need = k; /* rank still to find among the keys matching prefix */
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    int64_t hist[256];
+    for (int b = 0; b < 256; b++) hist[b] = 0;
+    for (int64_t i = 0; i < d; i++) {
+      uint32_t key = gt_dir_l1_key(g[i], x[i]);
+      if (key > 0u && (key & mask) == prefix) hist[(key >> shift) & 0xFFu]++;
+    }
+    int b = 255;
+    int64_t above = 0;
+    while (b > 0 && above + hist[b] < need) above += hist[b--];
+    prefix |= (uint32_t)b << shift;
+    mask |= 0xFFu << shift;
+    need -= above;
   }
   int64_t count = 0;
-  for (int64_t i = 0; i < d; i++) count += gt_dir_l1_key(g[i], x[i]) >= lo;
+  for (int64_t i = 0; i < d; i++) count += gt_dir_l1_key(g[i], x[i]) >= prefix;
   *taken = count;
-  return lo;
+  return prefix;
 }
 
 /* dir = steepest-ascent direction of g at x (x and k are read by L1 only). */
