@@ -8,9 +8,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "gauntlet/eval.h"
-#include "gauntlet/model.h"
-#include "gauntlet/sha256.h"
 
 static const gt_cli_option eval_options[] = {
     {"model", "FILE.onnx", "the classifier to evaluate (required)"},
@@ -62,57 +61,27 @@ int gt_cmd_eval(int argc, char **argv) {
                       "Clean accuracy of an ONNX image classifier.", eval_options, N_EVAL_OPTIONS);
     return 0;
   }
-  const char *model_path = gt_cli_get(&args, "model");
-  const char *spec = gt_cli_get(&args, "data");
-  if (!model_path || !spec) {
+  if (!gt_cli_get(&args, "model") || !gt_cli_get(&args, "data")) {
     gt_error_set(&err, GT_ERR_USAGE, "--model and --data are required (see --help)");
     return gt_cli_fail("eval", &err);
   }
-  int64_t n = 0, batch = 0, threads = 0;
-  float mean[16], std[16];
-  int n_mean = 0, n_std = 0;
-  st = gt_cli_get_int(&args, "n", 1, INT64_MAX, 0, &n, &err);
-  if (st == GT_OK) st = gt_cli_get_int(&args, "batch", 1, 1 << 20, 256, &batch, &err);
-  if (st == GT_OK) st = gt_cli_get_int(&args, "threads", 0, 1024, 0, &threads, &err);
-  if (st == GT_OK) st = gt_cli_get_floats(&args, "mean", mean, 16, &n_mean, &err);
-  if (st == GT_OK) st = gt_cli_get_floats(&args, "std", std, 16, &n_std, &err);
-  if (st == GT_OK && n_mean != n_std)
-    st = gt_error_set(&err, GT_ERR_USAGE, "--mean has %d values and --std %d: give one per channel in both", n_mean, n_std);
-  if (st != GT_OK) return gt_cli_fail("eval", &err);
-  const char *backend_name = gt_cli_get(&args, "backend") ? gt_cli_get(&args, "backend") : "cpu";
-
-  gt_dataset *ds = NULL;
-  gt_graph *graph = NULL;
-  gt_backend *be = NULL;
-  gt_model *model = NULL;
-  char sha[65] = "";
   double t0 = seconds_now();
-  st = gt_dataset_load(spec, &ds, &err);
-  if (st == GT_OK && gt_cli_get(&args, "indices")) st = gt_dataset_take_index_file(ds, gt_cli_get(&args, "indices"), &err);
-  else if (st == GT_OK && n > 0) st = gt_dataset_take_first(ds, n, &err);
-  if (st == GT_OK) st = gt_sha256_file(model_path, sha, &err);
-  if (st == GT_OK) st = gt_graph_load_classifier(model_path, n_mean, mean, std, &graph, &err);
-  if (st == GT_OK) {
-    if (threads > 0 && !strcmp(backend_name, "cpu")) st = gt_backend_cpu_create(&be, (int)threads, &err);
-    else st = gt_backend_create(backend_name, &be, &err);
-  }
-  if (st == GT_OK) st = gt_model_create(graph, be, batch < ds->n ? batch : (ds->n > 0 ? ds->n : 1), &model, &err);
+  gt_cli_session s;
+  if (gt_cli_session_open(&args, &s, &err) != GT_OK) return gt_cli_fail("eval", &err);
   int64_t correct = 0;
-  if (st == GT_OK) st = gt_eval_predict(model, ds, NULL, &correct, &err);
+  st = gt_eval_predict(s.model, s.data, NULL, &correct, &err);
   double seconds = seconds_now() - t0;
   int rc = 0;
   if (st != GT_OK) {
     rc = gt_cli_fail("eval", &err);
   } else if (gt_cli_flag(&args, "json")) {
-    print_json(model_path, sha, ds, correct, seconds, backend_name, gt_model_max_batch(model));
+    print_json(gt_cli_get(&args, "model"), s.model_sha256, s.data, correct, seconds, s.backend_name,
+               gt_model_max_batch(s.model));
   } else {
     printf("accuracy %.4f (%lld of %lld) on %s\nmodel %s (sha256 %.12s), backend %s, %.2f s\n",
-           ds->n ? (double)correct / (double)ds->n : 0.0, (long long)correct, (long long)ds->n, ds->source,
-           model_path, sha, backend_name, seconds);
+           s.data->n ? (double)correct / (double)s.data->n : 0.0, (long long)correct, (long long)s.data->n,
+           s.data->source, gt_cli_get(&args, "model"), s.model_sha256, s.backend_name, seconds);
   }
-  gt_model_free(model);
-  gt_backend_free(be);
-  gt_graph_free(graph);
-  gt_dataset_free(ds);
+  gt_cli_session_close(&s);
   return rc;
 }

@@ -1,0 +1,76 @@
+/* Shared command plumbing: the model-on-a-dataset session and small parsers. */
+#include "cli/common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gauntlet/sha256.h"
+
+void gt_cli_session_close(gt_cli_session *s) {
+  gt_model_free(s->model);
+  gt_backend_free(s->backend);
+  gt_graph_free(s->graph);
+  gt_dataset_free(s->data);
+  memset(s, 0, sizeof *s);
+}
+
+gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_error *err) {
+  memset(s, 0, sizeof *s);
+  const char *model_path = gt_cli_get(args, "model");
+  const char *spec = gt_cli_get(args, "data");
+  int64_t n = 0, batch = 0, threads = 0;
+  float mean[16], std[16];
+  int n_mean = 0, n_std = 0;
+  gt_status st = gt_cli_get_int(args, "n", 1, INT64_MAX, 0, &n, err);
+  if (st == GT_OK) st = gt_cli_get_int(args, "batch", 1, 1 << 20, 256, &batch, err);
+  if (st == GT_OK) st = gt_cli_get_int(args, "threads", 0, 1024, 0, &threads, err);
+  if (st == GT_OK) st = gt_cli_get_floats(args, "mean", mean, 16, &n_mean, err);
+  if (st == GT_OK) st = gt_cli_get_floats(args, "std", std, 16, &n_std, err);
+  if (st == GT_OK && n_mean != n_std)
+    st = gt_error_set(err, GT_ERR_USAGE, "--mean has %d values and --std %d: give one per channel in both", n_mean,
+                      n_std);
+  if (st != GT_OK) return st;
+  s->backend_name = gt_cli_get(args, "backend") ? gt_cli_get(args, "backend") : "cpu";
+  st = gt_dataset_load(spec, &s->data, err);
+  if (st == GT_OK && gt_cli_get(args, "indices")) st = gt_dataset_take_index_file(s->data, gt_cli_get(args, "indices"), err);
+  else if (st == GT_OK && n > 0) st = gt_dataset_take_first(s->data, n, err);
+  if (st == GT_OK) st = gt_sha256_file(model_path, s->model_sha256, err);
+  if (st == GT_OK) st = gt_graph_load_classifier(model_path, n_mean, mean, std, &s->graph, err);
+  if (st == GT_OK) {
+    if (threads > 0 && !strcmp(s->backend_name, "cpu")) st = gt_backend_cpu_create(&s->backend, (int)threads, err);
+    else st = gt_backend_create(s->backend_name, &s->backend, err);
+  }
+  if (st == GT_OK) {
+    int64_t max_batch = batch < s->data->n ? batch : s->data->n;
+    st = gt_model_create(s->graph, s->backend, max_batch > 0 ? max_batch : 1, &s->model, err);
+  }
+  if (st != GT_OK) gt_cli_session_close(s);
+  return st;
+}
+
+gt_status gt_cli_parse_eps(const char *what, const char *text, float *out, gt_error *err) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (end != text && *end == '/') {
+    const char *den_text = end + 1;
+    double den = strtod(den_text, &end);
+    if (end == den_text || den == 0) v = NAN;
+    else v /= den;
+  }
+  if (errno || end == text || *end != '\0' || !isfinite(v) || v < 0)
+    return gt_error_set(err, GT_ERR_USAGE, "%s: '%s' is not a number >= 0 (write 0.03 or 8/255)", what, text);
+  *out = (float)v;
+  return GT_OK;
+}
+
+gt_status gt_cli_parse_loss(const char *text, gt_loss_kind *out, gt_error *err) {
+  for (int k = 0; k < GT_LOSS_COUNT; k++)
+    if (!strcmp(text, gt_loss_name((gt_loss_kind)k))) {
+      *out = (gt_loss_kind)k;
+      return GT_OK;
+    }
+  return gt_error_set(err, GT_ERR_USAGE, "unknown loss '%s' (ce, ce-targeted, dlr, dlr-targeted, cw, cw-targeted)", text);
+}
