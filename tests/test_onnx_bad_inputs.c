@@ -165,6 +165,25 @@ static void test_empty_and_missing(void) {
   expect(gt_onnx_inspect(path, &s, &err), &err, GT_ERR_IO, path, NULL, NULL);
 }
 
+/* A sparse file one byte over the 2 GiB cap: refused before anything is read. */
+static void test_size_cap(void) {
+  char path[512];
+  tmp("huge.onnx", path, sizeof path);
+  FILE *f = fopen(path, "wb");
+  if (!GT_CHECK(f != NULL, "create %s", path)) return;
+  int rc = ftruncate(fileno(f), (off_t)GT_ONNX_MAX_FILE_BYTES + 1);
+  fclose(f);
+  if (rc != 0) {
+    gt_test_skip("cannot make a sparse file of %lld bytes here", (long long)GT_ONNX_MAX_FILE_BYTES + 1);
+    remove(path);
+    return;
+  }
+  gt_graph *g = NULL;
+  gt_error err;
+  expect(gt_onnx_load(path, NULL, &g, &err), &err, GT_ERR_LIMIT, path, "refused", "2147483649");
+  remove(path);
+}
+
 /* Prepends a length-delimited field header for the bytes b[*pos, cap) (written back to front). */
 static void wrap_field(uint8_t *b, size_t cap, size_t *pos, unsigned field) {
   size_t len = cap - *pos;
@@ -517,6 +536,7 @@ int main(void) {
   gt_test_run("random byte flips in a valid model", test_byte_flips);
   gt_test_run("empty and missing files", test_empty_and_missing);
   gt_test_run("deeply nested protobuf", test_deep_nesting);
+  gt_test_run("file above the size cap", test_size_cap);
   gt_test_run("unknown op", test_unknown_op);
   gt_test_run("opset out of range, custom domain", test_opset_and_domain);
   gt_test_run("undefined input, cycles, duplicates, two inputs", test_graph_structure);

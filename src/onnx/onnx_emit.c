@@ -153,8 +153,14 @@ gt_status gt_onnx_emit_node(gt_onnx_import *im, int k, gt_error *err) {
         st = emit_ir_node(im, &nc, val_idx, out_vi, &lw, err);
         break;
       case GT_ONNX_LOWER_ALIAS:
-        ov->kind = GT_ONNX_VAL_BATCHED;
-        ov->graph_id = im->vals.v[val_idx[lw.alias_of]].graph_id;
+        if (nc.in[lw.alias_of].batched) {
+          ov->kind = GT_ONNX_VAL_BATCHED;
+          ov->graph_id = im->vals.v[val_idx[lw.alias_of]].graph_id;
+        } else { /* a constant passed through: the output owns a copy */
+          ov->c = gt_onnx_tensor_clone(nc.in[lw.alias_of].c, err);
+          ov->kind = ov->c ? GT_ONNX_VAL_CONST : GT_ONNX_VAL_UNSET;
+          if (!ov->c) st = err ? err->code : GT_ERR_MEMORY;
+        }
         break;
       case GT_ONNX_LOWER_CONST:
         ov->kind = GT_ONNX_VAL_CONST;
