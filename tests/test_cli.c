@@ -1,11 +1,14 @@
 /* The gauntlet CLI as a user meets it: help, usage errors (exit 2), bad input (exit 1, message
  * naming the file), and real runs of `info` and `eval` with --json output checked by parsing. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "gauntlet/data.h"
+#include "gauntlet/npy.h"
 #include "gt_test.h"
 
 #define CNN GT_FIXTURES_DIR "/models/cnn.onnx"
@@ -94,10 +97,96 @@ static void test_info(void) {
   GT_CHECK(run("info " CNN) == 0 && strstr(g_out, "runnable   yes"), "text info: %s", g_out);
 }
 
+static double json_number(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItem(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void test_attack_usage(void) {
+  GT_CHECK(run("attack --list") == 0 && strstr(g_out, "pgd") && strstr(g_out, "fgsm"), "--list: %s", g_out);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack nosuch --eps 0.1") == 2 && strstr(g_err, "nosuch"),
+           "unknown attack: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack pgd") == 2 && strstr(g_err, "--eps"),
+           "bounded attack without eps: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack mifgsm --norm l1 --eps 1") == 2 &&
+               strstr(g_err, "L1"),
+           "unsupported norm: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack pgd --eps -1") == 2 && strstr(g_err, "-1"),
+           "negative eps: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack pgd --eps 0.1 --norm l7") == 2 && strstr(g_err, "l7"),
+           "bad norm: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack autoattack --eps 0.1 --steps 5") == 2 &&
+               strstr(g_err, "reference settings"),
+           "autoattack with custom steps: %s", g_err);
+  GT_CHECK(run("attack --model " CNN " --data fmnist:test --attack pgd --eps 0.1 --version plus") == 2 &&
+               strstr(g_err, "--version"),
+           "--version on a single attack: %s", g_err);
+}
+
+/* A real PGD run: JSON fields, eps respected, and the saved adversarial examples are within eps. */
+static void test_attack_pgd_json(void) {
+  char npy[512], args[1200];
+  gt_test_tmp_path("adv.npy", npy, sizeof npy);
+  snprintf(args, sizeof args,
+           "attack --model " CNN " --data fmnist:test --n 40 --attack pgd --eps 8/255 --steps 10 --seed 3 "
+           "--save-adv '%s' --json",
+           npy);
+  if (!GT_CHECK(run(args) == 0, "pgd failed: %s", g_err)) return;
+  cJSON *o = cJSON_Parse(g_out);
+  if (!GT_CHECK(o != NULL, "stdout is not JSON: %s", g_out)) return;
+  double clean = json_number(o, "clean_accuracy"), robust = json_number(o, "robust_accuracy");
+  double eps = json_number(o, "eps"), maxp = json_number(o, "max_perturbation");
+  GT_CHECK(clean > 0.5 && clean <= 1, "clean accuracy %g", clean);
+  GT_CHECK(robust >= 0 && robust <= clean, "robust %g vs clean %g", robust, clean);
+  GT_CHECK(fabs(eps - 8.0 / 255) < 1e-6, "eps %g", eps);
+  GT_CHECK(maxp <= eps + 1e-6, "max perturbation %g > eps %g", maxp, eps);
+  GT_CHECK(json_number(o, "n") == 40 && json_number(o, "backward_passes") > 0, "n / passes");
+  const cJSON *per = cJSON_GetObjectItem(o, "per_attack");
+  GT_CHECK(cJSON_IsArray(per) && cJSON_GetArraySize(per) == 1, "per_attack");
+  GT_CHECK(cJSON_IsString(cJSON_GetObjectItem(o, "attack")) && cJSON_IsString(cJSON_GetObjectItem(o, "norm")), "names");
+  cJSON_Delete(o);
+  float *adv = NULL;
+  int ndim = 0;
+  int64_t shape[GT_MAX_DIMS];
+  gt_error err = {0};
+  gt_dataset *ds = NULL;
+  if (GT_CHECK(gt_npy_read_f32(npy, &adv, &ndim, shape, &err) == GT_OK, "%s", err.message) &&
+      GT_CHECK(ndim == 4 && shape[0] == 40 && shape[1] == 1 && shape[2] == 28 && shape[3] == 28, "saved shape") &&
+      GT_CHECK(gt_dataset_load("fmnist:test", &ds, &err) == GT_OK, "%s", err.message)) {
+    double worst = 0;
+    for (int64_t i = 0; i < 40 * 784; i++) {
+      double delta = fabs((double)adv[i] - ds->images[i]);
+      if (delta > worst) worst = delta;
+      if (adv[i] < 0 || adv[i] > 1) worst = INFINITY;
+    }
+    GT_CHECK(worst <= 8.0 / 255 + 1e-6, "saved x_adv is %g from x (eps %g)", worst, 8.0 / 255);
+  }
+  free(adv);
+  gt_dataset_free(ds);
+  /* Same seed, same bytes of output (the timing field aside). */
+  static char first[sizeof g_out];
+  run("attack --model " CNN " --data fmnist:test --n 40 --attack pgd --eps 8/255 --steps 10 --seed 3 --json");
+  memcpy(first, g_out, sizeof first);
+  run("attack --model " CNN " --data fmnist:test --n 40 --attack pgd --eps 8/255 --steps 10 --seed 3 --json");
+  cJSON *a = cJSON_Parse(first), *b = cJSON_Parse(g_out);
+  if (a && b) {
+    cJSON_DeleteItemFromObject(a, "seconds");
+    cJSON_DeleteItemFromObject(b, "seconds");
+    char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
+    GT_CHECK(ta && tb && !strcmp(ta, tb), "two runs with one seed differ:\n%s\n%s", ta, tb);
+    free(ta);
+    free(tb);
+  }
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+}
+
 int main(void) {
   gt_test_run("help and usage errors", test_help_and_usage);
   gt_test_run("bad inputs give exit 1 naming the file", test_bad_inputs);
   gt_test_run("eval --json on Fashion-MNIST", test_eval_json);
   gt_test_run("info", test_info);
+  gt_test_run("attack usage errors", test_attack_usage);
+  gt_test_run("attack pgd --json --save-adv", test_attack_pgd_json);
   return gt_test_finish();
 }

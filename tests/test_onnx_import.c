@@ -941,7 +941,8 @@ static void test_onnx_testdata_sweep(void) {
     GT_CHECK(st == GT_OK || st == GT_ERR_UNSUPPORTED || st == GT_ERR_FORMAT || st == GT_ERR_SHAPE ||
                  st == GT_ERR_LIMIT,
              "%s: unexpected status %s: %s", names[k], gt_status_name(st), err.message);
-    if (st != GT_OK) GT_CHECK(strstr(err.message, path) != NULL, "%s: message lacks the path: %s", names[k], err.message);
+    if (st != GT_OK)
+      GT_CHECK(strstr(err.message, path) != NULL, "%s: message lacks the path: %s", names[k], err.message);
     if (st == GT_OK) GT_CHECK(gt_graph_validate(g, &err) == GT_OK, "%s: %s", names[k], err.message);
     gt_graph_free(g);
     for (int i = 0; i < nb; i++) gt_onnx_tensor_free(bound[i]);

@@ -87,6 +87,26 @@ const char *gt_onnx_supported_ops(void);
 /* 1 when op_type (default domain) is imported by Gauntlet. */
 int gt_onnx_op_supported(const char *op_type);
 
+/* ---- one serialized TensorProto on its own (ONNX test data: input_0.pb, output_0.pb) ---- */
+
+typedef struct gt_onnx_tensor_data {
+  char *name;         /* the tensor's name ("" when the file gives none) */
+  int32_t elem_type;  /* ONNX data type stored in the file: 1 float, 7 int64, 9 bool, ... */
+  int ndim;
+  int64_t shape[GT_MAX_DIMS];
+  int64_t numel;
+  float *data;        /* numel values as float32 (double, float16, bfloat16 converted; integers and bool
+                       * converted too, exactly when |v| <= 2^24) */
+  int64_t *ints;      /* integer and bool types: the exact values; NULL for floating types */
+} gt_onnx_tensor_data;
+
+/* Reads a file holding one TensorProto (size capped like models; external data refused).
+ * String tensors and other types the importer does not decode give GT_ERR_UNSUPPORTED. */
+gt_status gt_onnx_tensor_load(const char *path, gt_onnx_tensor_data **out, gt_error *err);
+gt_status gt_onnx_tensor_load_memory(const void *bytes, size_t size, const char *display_name,
+                                     gt_onnx_tensor_data **out, gt_error *err);
+void gt_onnx_tensor_data_free(gt_onnx_tensor_data *t);
+
 #ifdef __cplusplus
 }
 #endif

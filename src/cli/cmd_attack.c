@@ -12,13 +12,15 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "gauntlet/attack.h"
+#include "gauntlet/ensemble.h"
 #include "gauntlet/npy.h"
 #include "gauntlet/sha256.h"
 
 static const gt_cli_option attack_options[] = {
     {"model", "FILE.onnx", "the classifier to attack (required)"},
     {"data", "SPEC", "dataset (see `gauntlet eval --help`) (required)"},
-    {"attack", "NAME", "attack name (required; `gauntlet attack --list` lists them)"},
+    {"attack", "NAME", "attack name, or autoattack (required; `gauntlet attack --list` lists them)"},
+    {"version", "V", "autoattack only: standard | plus | rand (default standard)"},
     {"norm", "linf|l2|l1", "threat model (default linf)"},
     {"eps", "E", "radius, a number or a fraction like 8/255 (required for bounded attacks)"},
     {"n", "N", "attack the first N points (default: all)"},
@@ -82,7 +84,7 @@ static double median_norm(const gt_attack_result *res) {
 }
 
 static void print_result(const gt_cli_args *args, const gt_cli_session *s, const gt_attack_result *res,
-                         double seconds, double median, int json) {
+                         const gt_ensemble_result *ens, double seconds, double median, int json) {
   const gt_attack_config *c = &res->config;
   double n = (double)res->n;
   double clean = n > 0 ? (double)res->n_clean_correct / n : 0, robust = n > 0 ? (double)res->n_robust / n : 0;
@@ -103,10 +105,18 @@ static void print_result(const gt_cli_args *args, const gt_cli_session *s, const
   cJSON_AddNumberToObject(o, "clean_accuracy", clean);
   cJSON_AddNumberToObject(o, "robust_accuracy", robust);
   cJSON *per = cJSON_CreateArray();
-  cJSON *entry = cJSON_CreateObject();
-  cJSON_AddStringToObject(entry, "attack", res->attack);
-  cJSON_AddNumberToObject(entry, "robust_accuracy", robust);
-  cJSON_AddItemToArray(per, entry);
+  for (int m = 0; m < (ens ? ens->n_members : 1); m++) {
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "attack", ens ? ens->member[m] : res->attack);
+    cJSON_AddNumberToObject(entry, "robust_accuracy", ens && n > 0 ? (double)ens->robust_after[m] / n : robust);
+    if (ens) {
+      cJSON_AddNumberToObject(entry, "points_attacked", (double)ens->attacked[m]);
+      cJSON_AddNumberToObject(entry, "seconds", ens->seconds[m]);
+      cJSON_AddNumberToObject(entry, "forward_passes", (double)ens->passes[m].forward);
+      cJSON_AddNumberToObject(entry, "backward_passes", (double)ens->passes[m].backward);
+    }
+    cJSON_AddItemToArray(per, entry);
+  }
   cJSON_AddItemToObject(o, "per_attack", per);
   cJSON_AddNumberToObject(o, "seconds", seconds);
   cJSON_AddNumberToObject(o, "forward_passes", (double)res->total.forward);
@@ -130,6 +140,28 @@ static void print_result(const gt_cli_args *args, const gt_cli_session *s, const
   if (text) printf("%s\n", text);
   free(text);
   cJSON_Delete(o);
+}
+
+/* autoattack runs the reference settings: only the threat model, eps, seed and version are the user's. */
+static gt_status plan_autoattack(const gt_cli_args *args, gt_ensemble *plan, gt_error *err) {
+  static const char *const fixed[] = {"steps", "restarts", "step-size", "loss", "targeted", "target-ranks", "eot"};
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+    if (gt_cli_get(args, fixed[i]))
+      return gt_error_set(err, GT_ERR_USAGE,
+                          "--%s: autoattack runs the reference settings; run its attacks one by one to change them",
+                          fixed[i]);
+  gt_norm norm = GT_NORM_LINF;
+  float eps = 0;
+  int64_t seed = 0;
+  gt_autoattack_version version = GT_AA_STANDARD;
+  gt_status st = GT_OK;
+  if (gt_cli_get(args, "norm")) st = gt_norm_parse(gt_cli_get(args, "norm"), &norm, err);
+  if (st == GT_OK && !gt_cli_get(args, "eps")) st = gt_error_set(err, GT_ERR_USAGE, "--eps is required by autoattack");
+  if (st == GT_OK) st = gt_cli_parse_eps("--eps", gt_cli_get(args, "eps"), &eps, err);
+  if (st == GT_OK) st = gt_cli_get_int(args, "seed", 0, INT64_MAX, 0, &seed, err);
+  if (st == GT_OK && gt_cli_get(args, "version")) st = gt_autoattack_version_parse(gt_cli_get(args, "version"), &version, err);
+  if (st == GT_OK) st = gt_autoattack_plan(version, norm, eps, (uint64_t)seed, plan, err);
+  return st;
 }
 
 static gt_status read_config(const gt_cli_args *args, const gt_attack *attack, gt_attack_config *cfg, gt_error *err) {
@@ -180,24 +212,39 @@ int gt_cmd_attack(int argc, char **argv) {
     gt_error_set(&err, GT_ERR_USAGE, "--model, --data and --attack are required (see --help)");
     return gt_cli_fail("attack", &err);
   }
+  int ensemble = !strcmp(name, "autoattack");
   const gt_attack *attack = gt_attack_find(name);
-  if (!attack) {
+  if (!attack && !ensemble) {
     gt_error_set(&err, GT_ERR_USAGE, "unknown attack '%s' (`gauntlet attack --list` lists them)", name);
     return gt_cli_fail("attack", &err);
   }
+  if (!ensemble && gt_cli_get(&args, "version")) {
+    gt_error_set(&err, GT_ERR_USAGE, "--version belongs to autoattack");
+    return gt_cli_fail("attack", &err);
+  }
   gt_attack_config cfg;
-  if (read_config(&args, attack, &cfg, &err) != GT_OK) return gt_cli_fail("attack", &err);
+  gt_ensemble plan;
+  gt_status st = ensemble ? plan_autoattack(&args, &plan, &err) : read_config(&args, attack, &cfg, &err);
+  if (st != GT_OK) return gt_cli_fail("attack", &err);
   gt_cli_session s;
   double t0 = seconds_now();
   if (gt_cli_session_open(&args, &s, &err) != GT_OK) return gt_cli_fail("attack", &err);
-  cfg.batch = gt_model_max_batch(s.model);
+  if (!ensemble) cfg.batch = gt_model_max_batch(s.model);
+  for (int m = 0; ensemble && m < plan.n_members; m++) plan.members[m].config.batch = gt_model_max_batch(s.model);
   int64_t d = gt_model_input_numel(s.model);
   const char *save = gt_cli_get(&args, "save-adv");
   float *x_adv = save ? malloc((size_t)(s.data->n * d) * sizeof(float)) : NULL;
   gt_attack_result res;
+  gt_ensemble_result ens;
   memset(&res, 0, sizeof res);
-  gt_status st = save && !x_adv ? gt_error_set(&err, GT_ERR_MEMORY, "out of memory for --save-adv") : GT_OK;
-  if (st == GT_OK) st = gt_attack_run_dataset(name, &cfg, s.model, s.data, x_adv, &res, &err);
+  memset(&ens, 0, sizeof ens);
+  st = save && !x_adv ? gt_error_set(&err, GT_ERR_MEMORY, "out of memory for --save-adv") : GT_OK;
+  if (st == GT_OK && ensemble) {
+    gt_attack_points pts = {.n = s.data->n, .x = s.data->images, .labels = s.data->labels};
+    st = gt_ensemble_run(&plan, s.model, &pts, x_adv, &ens, &err);
+  } else if (st == GT_OK) {
+    st = gt_attack_run_dataset(name, &cfg, s.model, s.data, x_adv, &res, &err);
+  }
   double seconds = seconds_now() - t0;
   if (st == GT_OK && save) {
     int64_t shape[4] = {s.data->n, s.data->c, s.data->h, s.data->w};
@@ -205,9 +252,11 @@ int gt_cmd_attack(int argc, char **argv) {
   }
   int rc = 0;
   if (st != GT_OK) rc = gt_cli_fail("attack", &err);
-  else print_result(&args, &s, &res, seconds, attack->goal == GT_GOAL_MIN_NORM ? median_norm(&res) : -1,
+  else if (ensemble) print_result(&args, &s, &ens.total, &ens, seconds, -1, gt_cli_flag(&args, "json"));
+  else print_result(&args, &s, &res, NULL, seconds, attack->goal == GT_GOAL_MIN_NORM ? median_norm(&res) : -1,
                     gt_cli_flag(&args, "json"));
   gt_attack_result_free(&res);
+  gt_ensemble_result_free(&ens);
   free(x_adv);
   gt_cli_session_close(&s);
   return rc;

@@ -5,7 +5,7 @@
  *
  * New constants W' and b' are added (the old W may be shared with another conv), the conv
  * writes straight into the batchnorm's output value, the batchnorm node is dropped, and
- * values nothing refers to any more are removed (ids are renumbered). */
+ * values nothing refers to any more are removed (ids are renumbered). Linear in graph size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +21,13 @@ static int *count_uses(const gt_graph *g) {
   return uses;
 }
 
-/* Index of the node writing value v, or -1. */
-static int producer_of(const gt_graph *g, int v) {
-  for (int k = 0; k < g->n_nodes; k++)
-    if (g->nodes[k].output == v) return k;
-  return -1;
+/* Index of the node writing each value, -1 for inputs and constants. */
+static int *producers(const gt_graph *g) {
+  int *prod = malloc((size_t)(g->n_values ? g->n_values : 1) * sizeof *prod);
+  if (!prod) return NULL;
+  for (int v = 0; v < g->n_values; v++) prod[v] = -1;
+  for (int k = 0; k < g->n_nodes; k++) prod[g->nodes[k].output] = k;
+  return prod;
 }
 
 static int is_vector(const gt_value *v, int64_t n) {
@@ -80,11 +82,18 @@ static gt_status try_fold(gt_graph *g, int c, int b, int *folded, gt_error *err)
   return GT_OK;
 }
 
-static void drop_node(gt_graph *g, int k) {
-  free(g->nodes[k].name);
-  free(g->nodes[k].inputs);
-  memmove(&g->nodes[k], &g->nodes[k + 1], (size_t)(g->n_nodes - k - 1) * sizeof *g->nodes);
-  g->n_nodes--;
+/* Removes the nodes marked in drop, keeping the order of the others. */
+static void drop_nodes(gt_graph *g, const char *drop) {
+  int n = 0;
+  for (int k = 0; k < g->n_nodes; k++) {
+    if (drop[k]) {
+      free(g->nodes[k].name);
+      free(g->nodes[k].inputs);
+      continue;
+    }
+    g->nodes[n++] = g->nodes[k];
+  }
+  g->n_nodes = n;
 }
 
 /* Removes values that no node, nor the graph input/output, refers to; renumbers the rest. */
@@ -124,22 +133,29 @@ gt_status gt_graph_fold_batchnorm(gt_graph *g, int *n_folded, gt_error *err) {
   if (n_folded) *n_folded = 0;
   gt_status st = gt_graph_validate(g, err);
   if (st != GT_OK) return st;
-  int *uses = count_uses(g);
-  if (!uses) return gt_error_set(err, GT_ERR_MEMORY, "out of memory folding batchnorms");
+  /* Indexed by the values that exist now: folding only adds constants, never looked up here. */
+  int *uses = count_uses(g), *prod = producers(g);
+  char *drop = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+  if (!uses || !prod || !drop) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory folding batchnorms");
   for (int k = 0; k < g->n_nodes && st == GT_OK; k++) {
     if (g->nodes[k].op != GT_OP_BATCHNORM) continue;
     int x = g->nodes[k].inputs[0];
-    int c = producer_of(g, x);
+    int c = prod[x];
     if (c < 0 || g->nodes[c].op != GT_OP_CONV || uses[x] != 1 || x == g->output || x == g->input) continue;
     int folded = 0;
     st = try_fold(g, c, k, &folded, err);
     if (st != GT_OK || !folded) continue;
-    drop_node(g, k);
-    k--;
+    prod[g->nodes[k].output] = c; /* the conv now writes the batchnorm's output (a BN after it may fold too) */
+    drop[k] = 1;
     count++;
   }
+  if (st == GT_OK && count) {
+    drop_nodes(g, drop);
+    st = drop_unreferenced_values(g, err);
+  }
   free(uses);
-  if (st == GT_OK && count) st = drop_unreferenced_values(g, err);
+  free(prod);
+  free(drop);
   if (st == GT_OK && n_folded) *n_folded = count;
   return st;
 }

@@ -117,7 +117,8 @@ gt_status gt_onnx_emit_node(gt_onnx_import *im, int k, gt_error *err) {
     int vi = gt_onnx_values_find(&im->vals, name);
     const gt_onnx_value *v = vi >= 0 ? &im->vals.v[vi] : NULL;
     if (!v || v->kind == GT_ONNX_VAL_UNSET) {
-      st = gt_onnx_node_fail(&nc, err, GT_ERR_UNSUPPORTED, "input '%s' has no value (an unsupported output of its producer)",
+      st = gt_onnx_node_fail(&nc, err, GT_ERR_UNSUPPORTED,
+                             "input '%s' has no value (an unsupported output of its producer)",
                              name);
       break;
     }
@@ -143,6 +144,12 @@ gt_status gt_onnx_emit_node(gt_onnx_import *im, int k, gt_error *err) {
   if (st == GT_OK) {
     if (op->fold_via_ref && n_in > 0 && in[0].present && gt_onnx_all_const(&nc)) st = lower_folding(op, &nc, &lw, err);
     else st = op->lower(&nc, &lw, err);
+  }
+  if (st == GT_OK && lw.kind == GT_ONNX_LOWER_CONST) {
+    im->folded += lw.result->numel;
+    if (im->folded > GT_ONNX_MAX_FOLD_TOTAL)
+      st = gt_onnx_node_fail(&nc, err, GT_ERR_LIMIT, "folded constants exceed %lld elements in total",
+                             (long long)GT_ONNX_MAX_FOLD_TOTAL);
   }
   int out_vi = st == GT_OK ? gt_onnx_values_find(&im->vals, np->output[0]) : -1;
   if (st == GT_OK && out_vi < 0) st = gt_onnx_node_fail(&nc, err, GT_ERR_INTERNAL, "output not in the value table");

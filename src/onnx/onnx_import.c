@@ -1,7 +1,7 @@
-/* The import driver: model-level checks (opset, domains), the value table (bound inputs,
- * initializers, the one runtime input, node outputs), definition and cycle checks, nodes in
- * topological order, the graph output; then validation and BatchNorm folding. */
-#include <math.h>
+/* The import driver: model-level checks (opset, domains), node outputs, definition and cycle
+ * checks, nodes in topological order, the graph output; then validation and BatchNorm folding.
+ * The values a graph starts from (bound inputs, initializers, the runtime input) are added by
+ * onnx_inputs.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,165 +46,6 @@ static gt_status check_ops(gt_onnx_import *im, gt_error *err) {
   return GT_OK;
 }
 
-static int add_value(gt_onnx_import *im, const char *name, gt_error *err) {
-  int vi = gt_onnx_values_add(&im->vals, name);
-  if (vi < 0) gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", im->src.display);
-  return vi;
-}
-
-static gt_status add_bound_inputs(gt_onnx_import *im, const gt_onnx_options *opts, gt_error *err) {
-  for (int b = 0; opts && b < opts->n_bound_inputs; b++) {
-    const char *name = opts->bound_input_names ? opts->bound_input_names[b] : NULL;
-    const Onnx__ValueInfoProto *declared = NULL;
-    for (size_t k = 0; name && k < im->graph->n_input && !declared; k++)
-      if (!strcmp(str_or_empty(im->graph->input[k]->name), name)) declared = im->graph->input[k];
-    if (!declared)
-      return gt_error_set(err, GT_ERR_USAGE, "%s: bound input '%s' is not a graph input", im->src.display,
-                          str_or_empty(name));
-    if (gt_onnx_values_find(&im->vals, name) >= 0)
-      return gt_error_set(err, GT_ERR_USAGE, "%s: input '%s' is bound twice", im->src.display, name);
-    int rank = opts->bound_input_ranks ? opts->bound_input_ranks[b] : -1;
-    const int64_t *shape = opts->bound_input_shapes ? opts->bound_input_shapes[b] : NULL;
-    const float *data = opts->bound_input_data ? opts->bound_input_data[b] : NULL;
-    if (rank < 0 || rank > GT_MAX_DIMS || (rank > 0 && !shape))
-      return gt_error_set(err, GT_ERR_USAGE, "%s: bound input '%s' has rank %d", im->src.display, name, rank);
-    char what[300];
-    snprintf(what, sizeof what, "%s: bound input '%s'", im->src.display, name);
-    /* Values for an input declared integer (shapes, axes, indices) are converted from float. */
-    const Onnx__TypeProto *type = declared->type;
-    int32_t elem = type && type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && type->tensor_type &&
-                           type->tensor_type->has_elem_type && gt_onnx_elem_is_int(type->tensor_type->elem_type)
-                       ? type->tensor_type->elem_type
-                       : GT_ONNX_FLOAT;
-    gt_onnx_tensor *t = gt_onnx_tensor_new(elem, rank, shape, what, err);
-    if (!t) return err ? err->code : GT_ERR_MEMORY;
-    if (t->numel && !data) {
-      gt_onnx_tensor_free(t);
-      return gt_error_set(err, GT_ERR_USAGE, "%s: bound input '%s' has no data", im->src.display, name);
-    }
-    for (int64_t j = 0; j < t->numel; j++) {
-      if (t->f) {
-        t->f[j] = data[j];
-      } else if (data[j] == (float)(int64_t)fmaxf(fminf(data[j], 9e18f), -9e18f)) {
-        t->i[j] = (int64_t)data[j];
-      } else {
-        gt_onnx_tensor_free(t);
-        return gt_error_set(err, GT_ERR_USAGE, "%s: bound input '%s' is declared %s but value %lld is %g",
-                            im->src.display, name, gt_onnx_elem_name(elem), (long long)j, (double)data[j]);
-      }
-    }
-    int vi = add_value(im, name, err);
-    if (vi < 0) {
-      gt_onnx_tensor_free(t);
-      return GT_ERR_MEMORY;
-    }
-    im->vals.v[vi].kind = GT_ONNX_VAL_CONST;
-    im->vals.v[vi].c = t;
-  }
-  return GT_OK;
-}
-
-static gt_status add_initializers(gt_onnx_import *im, int n_bound, gt_error *err) {
-  for (size_t k = 0; k < im->graph->n_initializer; k++) {
-    const Onnx__TensorProto *tp = im->graph->initializer[k];
-    const char *name = tp ? str_or_empty(tp->name) : "";
-    if (!name[0]) return gt_error_set(err, GT_ERR_FORMAT, "%s: initializer %zu has no name", im->src.display, k);
-    int vi = gt_onnx_values_find(&im->vals, name);
-    if (vi >= 0 && vi < n_bound) continue; /* a bound value overrides the file's default */
-    if (vi >= 0) return gt_error_set(err, GT_ERR_FORMAT, "%s: initializer '%s' is defined twice", im->src.display, name);
-    char what[300];
-    snprintf(what, sizeof what, "initializer '%s'", name);
-    gt_onnx_tensor *t = NULL;
-    gt_status st = gt_onnx_tensor_decode(tp, &im->src, what, &t, err);
-    if (st != GT_OK) return st;
-    vi = add_value(im, name, err);
-    if (vi < 0) {
-      gt_onnx_tensor_free(t);
-      return GT_ERR_MEMORY;
-    }
-    im->vals.v[vi].kind = GT_ONNX_VAL_CONST;
-    im->vals.v[vi].c = t;
-  }
-  return GT_OK;
-}
-
-/* The runtime input: float, dim 0 the batch (symbolic or any number), other dims fixed. */
-static gt_status add_runtime_input(gt_onnx_import *im, const Onnx__ValueInfoProto *vi_proto, gt_error *err) {
-  const char *name = vi_proto->name;
-  const Onnx__TypeProto *tp = vi_proto->type;
-  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-    return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: input '%s' is not a tensor", im->src.display, name);
-  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-  if (!tt->has_elem_type || tt->elem_type != GT_ONNX_FLOAT)
-    return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: input '%s' has element type %s; Gauntlet needs float",
-                        im->src.display, name, gt_onnx_elem_name(tt->has_elem_type ? tt->elem_type : 0));
-  const Onnx__TensorShapeProto *sp = tt->shape;
-  if (!sp || sp->n_dim < 1)
-    return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: input '%s' has no shape with a batch dim", im->src.display,
-                        name);
-  if (sp->n_dim > GT_MAX_DIMS)
-    return gt_error_set(err, GT_ERR_LIMIT, "%s: input '%s' has rank %zu (at most %d)", im->src.display, name,
-                        sp->n_dim, GT_MAX_DIMS);
-  int64_t shape[GT_MAX_DIMS];
-  im->batch_static = -1;
-  for (size_t d = 0; d < sp->n_dim; d++) {
-    const Onnx__TensorShapeProto__Dimension *dim = sp->dim[d];
-    int has_value = dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-    if (d == 0) {
-      if (has_value && dim->dim_value >= 1) im->batch_static = dim->dim_value;
-      shape[0] = GT_DIM_BATCH;
-      continue;
-    }
-    if (!has_value)
-      return gt_error_set(err, GT_ERR_UNSUPPORTED,
-                          "%s: input '%s' dim %zu is symbolic ('%s'); Gauntlet needs fixed sample shapes",
-                          im->src.display, name, d,
-                          dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                              ? str_or_empty(dim->dim_param)
-                              : "");
-    if (dim->dim_value < 1 || dim->dim_value > GT_MAX_DIM_SIZE)
-      return gt_error_set(err, GT_ERR_FORMAT, "%s: input '%s' dim %zu = %lld is outside 1..%lld", im->src.display,
-                          name, d, (long long)dim->dim_value, (long long)GT_MAX_DIM_SIZE);
-    shape[d] = dim->dim_value;
-  }
-  int64_t per_sample = 0;
-  char what[300];
-  snprintf(what, sizeof what, "%s: input '%s'", im->src.display, name);
-  gt_status st = gt_shape_numel_checked((int)sp->n_dim - 1, shape + 1, &per_sample, what, err);
-  if (st != GT_OK) return st;
-  int vi = add_value(im, name, err);
-  if (vi < 0) return GT_ERR_MEMORY;
-  int id = gt_graph_add_value(im->g, name, 1, (int)sp->n_dim, shape, NULL, err);
-  if (id < 0) return err ? err->code : GT_ERR_MEMORY;
-  im->vals.v[vi].kind = GT_ONNX_VAL_BATCHED;
-  im->vals.v[vi].graph_id = id;
-  im->g->input = id;
-  return GT_OK;
-}
-
-static gt_status add_inputs(gt_onnx_import *im, gt_error *err) {
-  const Onnx__ValueInfoProto *runtime = NULL;
-  int n_runtime = 0;
-  char names[256] = "";
-  for (size_t k = 0; k < im->graph->n_input; k++) {
-    const Onnx__ValueInfoProto *v = im->graph->input[k];
-    const char *name = v ? str_or_empty(v->name) : "";
-    if (!name[0]) return gt_error_set(err, GT_ERR_FORMAT, "%s: graph input %zu has no name", im->src.display, k);
-    if (gt_onnx_values_find(&im->vals, name) >= 0) continue; /* an initializer or bound input */
-    for (size_t j = 0; j < k; j++)
-      if (!strcmp(str_or_empty(im->graph->input[j]->name), name))
-        return gt_error_set(err, GT_ERR_FORMAT, "%s: graph input '%s' is listed twice", im->src.display, name);
-    if (n_runtime++ == 0) runtime = v;
-    size_t used = strlen(names);
-    snprintf(names + used, sizeof names - used, "%s'%s'", used ? ", " : "", name);
-  }
-  if (n_runtime != 1)
-    return gt_error_set(err, GT_ERR_FORMAT,
-                        "%s: the graph has %d runtime inputs (%s); Gauntlet needs exactly one (the image batch)",
-                        im->src.display, n_runtime, n_runtime ? names : "none");
-  return add_runtime_input(im, runtime, err);
-}
-
 static gt_status declare_outputs(gt_onnx_import *im, gt_error *err) {
   for (size_t k = 0; k < im->graph->n_node; k++) {
     const Onnx__NodeProto *np = im->graph->node[k];
@@ -219,7 +60,7 @@ static gt_status declare_outputs(gt_onnx_import *im, gt_error *err) {
                             v->producer >= 0 ? "node '" : "an input or initializer",
                             v->producer >= 0 ? im->node_names[v->producer] : "", v->producer >= 0 ? "'" : "");
       }
-      vi = add_value(im, name, err);
+      vi = gt_onnx_add_value(im, name, err);
       if (vi < 0) return GT_ERR_MEMORY;
       im->vals.v[vi].producer = (int)k;
     }
@@ -234,6 +75,13 @@ static gt_status count_uses(gt_onnx_import *im, gt_error *err) {
       const char *name = str_or_empty(np->input[j]);
       if (!name[0]) continue;
       int vi = gt_onnx_values_find(&im->vals, name);
+      for (size_t s = 0; vi < 0 && s < im->graph->n_sparse_initializer; s++) {
+        const Onnx__SparseTensorProto *sp = im->graph->sparse_initializer[s];
+        if (sp->values && sp->values->name && !strcmp(sp->values->name, name))
+          return gt_error_set(err, GT_ERR_UNSUPPORTED,
+                              "%s: node '%s' (%s): input '%s' is a sparse initializer (not supported)",
+                              im->src.display, im->node_names[k], str_or_empty(np->op_type), name);
+      }
       if (vi < 0)
         return gt_error_set(err, GT_ERR_FORMAT,
                             "%s: node '%s' (%s): input '%s' is not defined (no node, initializer or graph input "
@@ -262,7 +110,8 @@ static gt_status topo_order(gt_onnx_import *im, int *order, gt_error *err) {
   int *pending = calloc(n + 1, sizeof *pending), *start = calloc(n + 2, sizeof *start);
   int *succ = calloc(n_edges + 1, sizeof *succ), *queue = calloc(n + 1, sizeof *queue);
   gt_status st = GT_OK;
-  if (!pending || !start || !succ || !queue) st = gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", im->src.display);
+  if (!pending || !start || !succ || !queue)
+    st = gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", im->src.display);
   /* Producer of every edge, counted then placed (CSR). */
   for (int pass = 0; pass < 2 && st == GT_OK; pass++) {
     int *fill = pass ? calloc(n + 1, sizeof *fill) : NULL;
@@ -347,9 +196,9 @@ static gt_status import_model(gt_onnx_import *im, const Onnx__ModelProto *m, con
   gt_status st = set_producer(im, m, err);
   if (st == GT_OK) st = name_nodes(im, err);
   if (st == GT_OK) st = check_ops(im, err);
-  if (st == GT_OK) st = add_bound_inputs(im, opts, err);
-  if (st == GT_OK) st = add_initializers(im, im->vals.n, err);
-  if (st == GT_OK) st = add_inputs(im, err);
+  if (st == GT_OK) st = gt_onnx_add_bound_inputs(im, opts, err);
+  if (st == GT_OK) st = gt_onnx_add_initializers(im, im->vals.n, err);
+  if (st == GT_OK) st = gt_onnx_add_runtime_input(im, err);
   if (st == GT_OK) st = declare_outputs(im, err);
   if (st == GT_OK) st = count_uses(im, err);
   if (st != GT_OK) return st;

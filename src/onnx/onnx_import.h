@@ -1,4 +1,4 @@
-/* Internal to the import driver (onnx_import.c, onnx_emit.c, onnx_values.c): the table of
+/* Internal to the import driver (onnx_import.c, onnx_inputs.c, onnx_emit.c, onnx_values.c): the table of
  * named ONNX values and the state of one import. */
 #ifndef GAUNTLET_ONNX_IMPORT_H
 #define GAUNTLET_ONNX_IMPORT_H
@@ -41,7 +41,16 @@ typedef struct gt_onnx_import {
   gt_graph *g;
   gt_onnx_values vals;
   char **node_names;    /* display name per node of the file */
+  int64_t folded;       /* elements of all constants made by folding so far (capped) */
 } gt_onnx_import;
+
+/* onnx_inputs.c: adds a named value (err set and -1 when out of memory); the caller's bound
+ * inputs, then the initializers (skipping names already bound, the first n_bound values), then
+ * the one runtime input. */
+int gt_onnx_add_value(gt_onnx_import *im, const char *name, gt_error *err);
+gt_status gt_onnx_add_bound_inputs(gt_onnx_import *im, const gt_onnx_options *opts, gt_error *err);
+gt_status gt_onnx_add_initializers(gt_onnx_import *im, int n_bound, gt_error *err);
+gt_status gt_onnx_add_runtime_input(gt_onnx_import *im, gt_error *err);
 
 /* Imports node k of the file (its inputs are all computed): lowers it and emits the result. */
 gt_status gt_onnx_emit_node(gt_onnx_import *im, int k, gt_error *err);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx/onnx_internal.h"
+#include "onnx/onnx_import.h"
 
 static char *dup_str(const char *s) {
   if (!s) s = "";
@@ -64,12 +64,6 @@ static int fill_io(gt_onnx_io_info *io, const Onnx__ValueInfoProto *v) {
   return 1;
 }
 
-static int is_initializer(const Onnx__GraphProto *g, const char *name) {
-  for (size_t k = 0; k < g->n_initializer; k++)
-    if (g->initializer[k]->name && name && !strcmp(g->initializer[k]->name, name)) return 1;
-  return 0;
-}
-
 /* "Op" in the default domain, "domain:Op" elsewhere. */
 static void op_key(const Onnx__NodeProto *np, char *buf, size_t size) {
   const char *domain = np->domain ? np->domain : "";
@@ -78,29 +72,42 @@ static void op_key(const Onnx__NodeProto *np, char *buf, size_t size) {
   else snprintf(buf, size, "%s", op);
 }
 
+/* Histogram of op keys; the table maps a key to its index (in graph_id) to stay linear. */
 static gt_status count_ops(gt_onnx_summary *s, const Onnx__GraphProto *g, gt_error *err) {
+  gt_onnx_values seen;
+  memset(&seen, 0, sizeof seen);
+  gt_status st = GT_OK;
   s->n_nodes = (int)g->n_node;
   s->op_types = calloc(g->n_node ? g->n_node : 1, sizeof *s->op_types);
   s->unsupported_ops = calloc(g->n_node ? g->n_node : 1, sizeof *s->unsupported_ops);
-  if (!s->op_types || !s->unsupported_ops) return gt_error_set(err, GT_ERR_MEMORY, "out of memory");
-  for (size_t k = 0; k < g->n_node; k++) {
+  if (!s->op_types || !s->unsupported_ops) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
+  for (size_t k = 0; k < g->n_node && st == GT_OK; k++) {
     char key[256];
     op_key(g->node[k], key, sizeof key);
-    int j = 0;
-    while (j < s->n_op_types && strcmp(s->op_types[j].op_type, key)) j++;
-    if (j == s->n_op_types) {
-      s->op_types[j].op_type = dup_str(key);
-      if (!s->op_types[j].op_type) return gt_error_set(err, GT_ERR_MEMORY, "out of memory");
-      s->op_types[j].supported = !strchr(key, ':') && gt_onnx_op_supported(key);
-      s->n_op_types++;
-      if (!s->op_types[j].supported) {
-        s->unsupported_ops[s->n_unsupported] = dup_str(key);
-        if (!s->unsupported_ops[s->n_unsupported++]) return gt_error_set(err, GT_ERR_MEMORY, "out of memory");
-      }
+    int vi = gt_onnx_values_find(&seen, key);
+    if (vi >= 0) {
+      s->op_types[seen.v[vi].graph_id].count++;
+      continue;
     }
-    s->op_types[j].count++;
+    int j = s->n_op_types;
+    s->op_types[j].op_type = dup_str(key);
+    vi = s->op_types[j].op_type ? gt_onnx_values_add(&seen, s->op_types[j].op_type) : -1;
+    if (vi < 0) {
+      free(s->op_types[j].op_type);
+      st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
+      break;
+    }
+    seen.v[vi].graph_id = j;
+    s->op_types[j].count = 1;
+    s->op_types[j].supported = !strchr(key, ':') && gt_onnx_op_supported(key);
+    s->n_op_types++;
+    if (!s->op_types[j].supported) {
+      s->unsupported_ops[s->n_unsupported] = dup_str(key);
+      if (!s->unsupported_ops[s->n_unsupported++]) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
+    }
   }
-  return GT_OK;
+  gt_onnx_values_free(&seen);
+  return st;
 }
 
 static gt_status count_params(gt_onnx_summary *s, const Onnx__GraphProto *g, const char *path, gt_error *err) {
@@ -134,7 +141,8 @@ gt_status gt_onnx_inspect(const char *path, gt_onnx_summary **out, gt_error *err
   if (st == GT_OK) {
     s->ir_version = m->has_ir_version ? m->ir_version : 0;
     s->opset = gt_onnx_model_opset(m);
-    const char *name = m->producer_name ? m->producer_name : "", *version = m->producer_version ? m->producer_version : "";
+    const char *name = m->producer_name ? m->producer_name : "";
+    const char *version = m->producer_version ? m->producer_version : "";
     size_t n = strlen(name) + strlen(version) + 2;
     s->producer = malloc(n);
     if (s->producer) snprintf(s->producer, n, "%s%s%s", name, name[0] && version[0] ? " " : "", version);
@@ -142,10 +150,16 @@ gt_status gt_onnx_inspect(const char *path, gt_onnx_summary **out, gt_error *err
     s->outputs = calloc(g->n_output ? g->n_output : 1, sizeof *s->outputs);
     if (!s->producer || !s->inputs || !s->outputs) st = gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", path);
   }
+  gt_onnx_values inits; /* initializer names, to leave them out of the inputs */
+  memset(&inits, 0, sizeof inits);
+  for (size_t k = 0; st == GT_OK && k < g->n_initializer; k++)
+    if (g->initializer[k]->name && gt_onnx_values_add(&inits, g->initializer[k]->name) < 0)
+      st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
   for (size_t k = 0; st == GT_OK && k < g->n_input; k++) {
-    if (is_initializer(g, g->input[k]->name)) continue;
+    if (g->input[k]->name && gt_onnx_values_find(&inits, g->input[k]->name) >= 0) continue;
     if (!fill_io(&s->inputs[s->n_inputs++], g->input[k])) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
   }
+  gt_onnx_values_free(&inits);
   for (size_t k = 0; st == GT_OK && k < g->n_output; k++)
     if (!fill_io(&s->outputs[s->n_outputs++], g->output[k])) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
   if (st == GT_OK) st = count_ops(s, g, err);

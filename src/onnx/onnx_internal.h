@@ -42,8 +42,10 @@ enum {
  * Chosen far from any real dim and from the -1 / 0 that Reshape gives meaning to. */
 #define GT_ONNX_BATCH_SYM (INT64_MIN + 0x5eed)
 
-/* Largest constant that folding may create from a small file (ConstantOfShape, broadcasts). */
+/* Largest constant that folding may create from a small file (ConstantOfShape, broadcasts),
+ * and the most that all folded constants of one model may hold together. */
 #define GT_ONNX_MAX_FOLD_ELEMENTS ((int64_t)1 << 27)
+#define GT_ONNX_MAX_FOLD_TOTAL ((int64_t)1 << 28)
 
 /* Deepest protobuf message nesting accepted (protobuf-c unpacks recursively). */
 #define GT_ONNX_MAX_NESTING 64

@@ -58,7 +58,8 @@ gt_status gt_onnx_lower_gemm(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, g
     const gt_onnx_tensor *ct = c->c;
     int ok = ct->f && (ct->numel == 1 || (ct->numel == m && (ct->ndim == 1 || (ct->ndim == 2 && ct->shape[0] == 1))));
     if (!ok)
-      return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED, "bias C %s %s must be float of shape [%lld], [1, %lld] or a scalar",
+      return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED,
+                               "bias C %s %s must be float of shape [%lld], [1, %lld] or a scalar",
                                gt_onnx_elem_name(ct->elem), gt_onnx_shape_str(ct->ndim, ct->shape, sc, sizeof sc),
                                (long long)m, (long long)m);
   }

@@ -40,7 +40,8 @@ gt_status gt_onnx_lower_cast(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, g
   gt_status st = gt_onnx_attr_int(nc, "to", 0, &to, err);
   if (st == GT_OK) st = gt_onnx_need_in(nc, 0, "input", err);
   if (st != GT_OK) return st;
-  if (to < 0 || to > 64) return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "'to' = %lld is not a data type", (long long)to);
+  if (to < 0 || to > 64)
+    return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "'to' = %lld is not a data type", (long long)to);
   if (nc->in[0].batched) {
     if (to != GT_ONNX_FLOAT)
       return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED,

@@ -232,7 +232,8 @@ static gt_status decode_typed(gt_onnx_tensor *t, const Onnx__TensorProto *tp, co
       if (tp->n_uint64_data != n) return count_mismatch(display, what, "uint64_data", tp->n_uint64_data, t->numel, err);
       for (size_t k = 0; k < n; k++) {
         if (tp->uint64_data[k] > (uint64_t)INT64_MAX)
-          return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: %s: element %zu is above the int64 range", display, what, k);
+          return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: %s: element %zu is above the int64 range", display,
+                              what, k);
         t->i[k] = (int64_t)tp->uint64_data[k];
       }
       return GT_OK;

@@ -72,19 +72,55 @@ static void tap_range(int64_t base, int64_t k, int64_t d, int64_t from, int64_t 
   *hi = b;
 }
 
-/* The taps of output (oh, ow) that lie inside the input. */
+/* The taps of output (oh, ow) that lie inside the input, and how many taps count in the
+ * AveragePool divisor along each axis. Rows are resolved once per oh; columns whose window lies
+ * wholly inside the input (from ow_full_lo to ow_full_hi) need no arithmetic at all. */
 typedef struct window {
   int64_t ih0, iw0;         /* input cell of tap (0, 0) */
   int64_t i_lo, i_hi, j_lo, j_hi;
+  int64_t i_div, j_div;     /* taps counted by the divisor along each axis */
 } window;
 
-static window window_at(const pool_geom *g, int64_t oh, int64_t ow) {
+/* Output columns [lo, hi) whose window lies wholly inside [0, W). */
+static void full_columns(const pool_geom *g, int64_t *lo, int64_t *hi) {
+  int64_t a = (g->pl + g->sw - 1) / g->sw;             /* first ow with ow*sw - pl >= 0 */
+  int64_t last = g->w - 1 + g->pl - (g->kw - 1) * g->dw; /* ow*sw must not pass this */
+  int64_t b = last < 0 ? 0 : last / g->sw + 1;
+  if (a > g->ow) a = g->ow;
+  if (b > g->ow) b = g->ow;
+  if (b < a) b = a;
+  *lo = a;
+  *hi = b;
+}
+
+static window window_row(const gt_op_call *call, const pool_geom *g, int64_t oh) {
   window win;
   win.ih0 = oh * g->sh - g->pt;
-  win.iw0 = ow * g->sw - g->pl;
   tap_range(win.ih0, g->kh, g->dh, 0, g->h, &win.i_lo, &win.i_hi);
-  tap_range(win.iw0, g->kw, g->dw, 0, g->w, &win.j_lo, &win.j_hi);
+  win.i_div = win.i_hi - win.i_lo;
+  if (call->node->p.pool.count_include_pad) {
+    int64_t lo, hi;
+    tap_range(win.ih0, g->kh, g->dh, -g->pt, g->h + g->pb, &lo, &hi);
+    win.i_div = hi - lo;
+  }
+  win.iw0 = 0, win.j_lo = win.j_hi = win.j_div = 0;
   return win;
+}
+
+static void window_col(const gt_op_call *call, const pool_geom *g, int64_t ow, int64_t full_lo, int64_t full_hi,
+                       window *win) {
+  win->iw0 = ow * g->sw - g->pl;
+  if (ow >= full_lo && ow < full_hi) {
+    win->j_lo = 0, win->j_hi = g->kw, win->j_div = g->kw;
+    return;
+  }
+  tap_range(win->iw0, g->kw, g->dw, 0, g->w, &win->j_lo, &win->j_hi);
+  win->j_div = win->j_hi - win->j_lo;
+  if (call->node->p.pool.count_include_pad) {
+    int64_t lo, hi;
+    tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &lo, &hi);
+    win->j_div = hi - lo;
+  }
 }
 
 /* Offset (within one [H, W] plane) of the first maximal cell of the window, or -1. */
@@ -110,17 +146,20 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   pool_geom g;
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
-  int64_t planes = g.n * g.c;
+  int64_t planes = g.n * g.c, full_lo, full_hi;
+  full_columns(&g, &full_lo, &full_hi);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     float *y = call->out->data + nc * g.oh * g.ow;
-    for (int64_t oh = 0; oh < g.oh; oh++)
+    for (int64_t oh = 0; oh < g.oh; oh++) {
+      window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window win = window_at(&g, oh, ow);
+        window_col(call, &g, ow, full_lo, full_hi, &win);
         int64_t cell = max_cell(&g, x, &win);
         y[oh * g.ow + ow] = cell >= 0 ? x[cell] : 0.0f;
       }
+    }
   }
   return GT_OK;
 }
@@ -133,51 +172,49 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
-  int64_t planes = g.n * g.c;
+  int64_t planes = g.n * g.c, full_lo, full_hi;
+  full_columns(&g, &full_lo, &full_hi);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     const float *dy = grad_out->data + nc * g.oh * g.ow;
     float *dx = grad_in[0]->data + nc * g.h * g.w;
-    for (int64_t oh = 0; oh < g.oh; oh++)
+    for (int64_t oh = 0; oh < g.oh; oh++) {
+      window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window win = window_at(&g, oh, ow);
+        window_col(call, &g, ow, full_lo, full_hi, &win);
         int64_t cell = max_cell(&g, x, &win);
         if (cell >= 0) dx[cell] += dy[oh * g.ow + ow];
       }
+    }
   }
   return GT_OK;
-}
-
-/* The divisor of window (oh, ow): taps inside the input, or inside the padded extent. */
-static int64_t avg_divisor(const gt_op_call *call, const pool_geom *g, const window *win) {
-  if (!call->node->p.pool.count_include_pad) return (win->i_hi - win->i_lo) * (win->j_hi - win->j_lo);
-  int64_t i_lo, i_hi, j_lo, j_hi;
-  tap_range(win->ih0, g->kh, g->dh, -g->pt, g->h + g->pb, &i_lo, &i_hi);
-  tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &j_lo, &j_hi);
-  return (i_hi - i_lo) * (j_hi - j_lo);
 }
 
 gt_status gt_cpu_avgpool_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
   pool_geom g;
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
-  int64_t planes = g.n * g.c;
+  int64_t planes = g.n * g.c, full_lo, full_hi;
+  full_columns(&g, &full_lo, &full_hi);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     float *y = call->out->data + nc * g.oh * g.ow;
-    for (int64_t oh = 0; oh < g.oh; oh++)
+    for (int64_t oh = 0; oh < g.oh; oh++) {
+      window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window win = window_at(&g, oh, ow);
+        window_col(call, &g, ow, full_lo, full_hi, &win);
         float sum = 0.0f;
         for (int64_t i = win.i_lo; i < win.i_hi; i++) {
           int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
           for (int64_t j = win.j_lo; j < win.j_hi; j++) sum += x[row + j * g.dw];
         }
-        int64_t div = win.i_hi > win.i_lo && win.j_hi > win.j_lo ? avg_divisor(call, &g, &win) : 0;
-        y[oh * g.ow + ow] = div > 0 ? sum / (float)div : 0.0f;
+        int empty = win.i_hi == win.i_lo || win.j_hi == win.j_lo;
+        int64_t div = win.i_div * win.j_div;
+        y[oh * g.ow + ow] = !empty && div > 0 ? sum / (float)div : 0.0f;
       }
+    }
   }
   return GT_OK;
 }
@@ -190,23 +227,25 @@ gt_status gt_cpu_avgpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
-  int64_t planes = g.n * g.c;
+  int64_t planes = g.n * g.c, full_lo, full_hi;
+  full_columns(&g, &full_lo, &full_hi);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *dy = grad_out->data + nc * g.oh * g.ow;
     float *dx = grad_in[0]->data + nc * g.h * g.w;
-    for (int64_t oh = 0; oh < g.oh; oh++)
+    for (int64_t oh = 0; oh < g.oh; oh++) {
+      window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window win = window_at(&g, oh, ow);
-        if (win.i_hi == win.i_lo || win.j_hi == win.j_lo) continue;
-        int64_t div = avg_divisor(call, &g, &win);
-        if (div <= 0) continue;
+        window_col(call, &g, ow, full_lo, full_hi, &win);
+        int64_t div = win.i_div * win.j_div;
+        if (win.i_hi == win.i_lo || win.j_hi == win.j_lo || div <= 0) continue;
         float share = dy[oh * g.ow + ow] / (float)div;
         for (int64_t i = win.i_lo; i < win.i_hi; i++) {
           int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
           for (int64_t j = win.j_lo; j < win.j_hi; j++) dx[row + j * g.dw] += share;
         }
       }
+    }
   }
   return GT_OK;
 }
