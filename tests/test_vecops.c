@@ -8,6 +8,7 @@
 
 #include "backends/vecops_tables.h"
 #include "gauntlet/backend.h"
+#include "gauntlet/hd/loss.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/vecops.h"
 #include "gt_test.h"
@@ -292,6 +293,143 @@ static void test_logit_ops(void) {
   }
 }
 
+/* track_max and count_nonzero: cpu == ref, and what they mean on hand-checked values. */
+static void test_row_stats(void) {
+  gt_error err = {0};
+  g_state = 17;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *v = fbuf(n), *best_a = fbuf(n), *best_b = fbuf(n), *last_a = fbuf(n), *last_b = fbuf(n);
+    float *x = fbuf(nd), *x0 = fbuf(nd), *ca = fbuf(n), *cb = fbuf(n);
+    int32_t *imp_a = ibuf(n), *imp_b = ibuf(n), *rise_a = ibuf(n), *rise_b = ibuf(n);
+    fill_points(x0, x, nd);
+    for (int64_t j = 0; j < nd; j++)
+      if (urand() < 0.5) x[j] = x0[j]; /* about half the coordinates unmoved */
+    for (int t = 0; t < 3; t++) {
+      for (int64_t i = 0; i < n; i++) {
+        v[i] = i % 9 == 4 ? NAN : (float)(2 * urand() - 1);
+        best_a[i] = best_b[i] = (float)(2 * urand() - 1);
+        last_a[i] = last_b[i] = (float)(2 * urand() - 1);
+        rise_a[i] = rise_b[i] = (int32_t)(i % 3);
+      }
+      float best0[64], last0[64];
+      int32_t rise0[64];
+      for (int64_t i = 0; i < n && i < 64; i++) best0[i] = best_a[i], last0[i] = last_a[i], rise0[i] = rise_a[i];
+      GT_CHECK(gt_ref_vec_iface.track_max(g_ref, v, n, best_a, imp_a, last_a, rise_a, &err) == GT_OK, "%s",
+               err.message);
+      GT_CHECK(gt_cpu_vec_iface.track_max(g_cpu[t], v, n, best_b, imp_b, last_b, rise_b, &err) == GT_OK, "%s",
+               err.message);
+      SAME_BYTES("track_max best", best_a, best_b, (size_t)n * sizeof(float));
+      SAME_BYTES("track_max improved", imp_a, imp_b, (size_t)n * sizeof(int32_t));
+      SAME_BYTES("track_max rises", rise_a, rise_b, (size_t)n * sizeof(int32_t));
+      SAME_BYTES("track_max last", last_a, last_b, (size_t)n * sizeof(float));
+      for (int64_t i = 0; i < n && i < 64; i++) {
+        int up = v[i] > best0[i];
+        GT_CHECK(imp_a[i] == up && best_a[i] == (up ? v[i] : best0[i]), "track_max row %lld: improved %d",
+                 (long long)i, (int)imp_a[i]);
+        GT_CHECK(rise_a[i] == rise0[i] + (v[i] > last0[i]), "track_max row %lld: rises %d", (long long)i,
+                 (int)rise_a[i]);
+        GT_CHECK(memcmp(&last_a[i], &v[i], sizeof(float)) == 0, "track_max row %lld: last not updated", (long long)i);
+      }
+      /* Without last / rises: only the maximum moves. */
+      GT_CHECK(gt_cpu_vec_iface.track_max(g_cpu[t], v, n, best_b, NULL, NULL, NULL, &err) == GT_OK, "%s",
+               err.message);
+      SAME_BYTES("track_max again", best_a, best_b, (size_t)n * sizeof(float));
+      GT_CHECK(gt_ref_vec_iface.count_nonzero(g_ref, x, x0, n, d, ca, &err) == GT_OK, "%s", err.message);
+      GT_CHECK(gt_cpu_vec_iface.count_nonzero(g_cpu[t], x, x0, n, d, cb, &err) == GT_OK, "%s", err.message);
+      SAME_BYTES("count_nonzero", ca, cb, (size_t)n * sizeof(float));
+      for (int64_t i = 0; i < n; i++) {
+        int64_t c = 0, z = 0;
+        for (int64_t j = 0; j < d; j++) c += x[i * d + j] != x0[i * d + j], z += x[i * d + j] != 0.0f;
+        GT_CHECK(ca[i] == (float)c, "count_nonzero row %lld: %g, expected %lld", (long long)i, (double)ca[i],
+                 (long long)c);
+        gt_ref_vec_iface.count_nonzero(g_ref, x + i * d, NULL, 1, d, cb, &err);
+        GT_CHECK(cb[0] == (float)z, "count_nonzero without x0, row %lld", (long long)i);
+      }
+    }
+    free(v), free(best_a), free(best_b), free(last_a), free(last_b), free(x), free(x0), free(ca), free(cb);
+    free(imp_a), free(imp_b), free(rise_a), free(rise_b);
+  }
+  float one = 1.0f, best = 0.0f, last = 0.0f;
+  GT_CHECK(gt_ref_vec_iface.track_max(g_ref, &one, 1, &best, NULL, &last, NULL, &err) == GT_ERR_USAGE &&
+               strstr(err.message, "rises"),
+           "last without rises: %s", err.message);
+}
+
+/* C&W's tanh change of variables and Adam step: cpu == ref bytes over three steps, the start sits on
+ * x0, the first step moves every w by about lr against the sign of its gradient (Adam's first step
+ * is lr * m / |m|), x stays in [0,1], and bad hyperparameters are refused. */
+static void test_tanh_adam(void) {
+  gt_error err = {0};
+  g_state = 41;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *x0 = fbuf(nd), *xs = fbuf(nd), *g = fbuf(nd), *coef = fbuf(n);
+    float *w[2] = {fbuf(nd), fbuf(nd)}, *m[2] = {fbuf(nd), fbuf(nd)}, *v[2] = {fbuf(nd), fbuf(nd)};
+    float *x[2] = {fbuf(nd), fbuf(nd)}, *w0 = fbuf(nd);
+    fill_points(x0, xs, nd);
+    fill_signed(g, nd);
+    for (int64_t i = 0; i < n; i++) coef[i] = i % 3 == 0 ? 0.0f : (float)(20 * urand() - 5);
+    GT_CHECK(gt_ref_vec_iface.tanh_init(g_ref, x0, n, d, w0, xs, &err) == GT_OK, "%s", err.message);
+    for (int64_t j = 0; j < nd; j++)
+      GT_CHECK(fabsf(xs[j] - x0[j]) <= 1e-5f && xs[j] >= 0.0f && xs[j] <= 1.0f && isfinite(w0[j]),
+               "tanh_init element %lld: x0 %g -> w %g -> x %g", (long long)j, (double)x0[j], (double)w0[j],
+               (double)xs[j]);
+    for (int t = 0; t < 3; t++) {
+      for (int b = 0; b < 2; b++) {
+        gt_backend *be = b == 0 ? g_ref : g_cpu[t];
+        const gt_vec_iface *vi = b == 0 ? &gt_ref_vec_iface : &gt_cpu_vec_iface;
+        GT_CHECK(vi->tanh_init(be, x0, n, d, w[b], x[b], &err) == GT_OK, "%s", err.message);
+        vi->fill(be, m[b], nd, 0.0f, &err);
+        vi->fill(be, v[b], nd, 0.0f, &err);
+        for (int step = 1; step <= 3; step++) {
+          gt_vec_tanh_adam a = {.n = n, .d = d, .w = w[b], .m = m[b], .v = v[b], .x0 = x0, .grad = g, .coef = coef,
+                                .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .adam_eps = 1e-8f, .step = step,
+                                .x = x[b]};
+          GT_CHECK(vi->tanh_adam_step(be, &a, &err) == GT_OK, "%s", err.message);
+          if (b == 0 && step == 1 && t == 0)
+            for (int64_t j = 0; j < nd; j++) {
+              double tw = tanh((double)w0[j]), xc = 0.5 * (tw + 1.0);
+              double gw = (2.0 * (xc - x0[j]) + coef[j / d] * (double)g[j]) * 0.5 * (1.0 - tw * tw);
+              if (fabs(gw) < 1e-3) continue;
+              double want = (double)w0[j] - 0.01 * (gw > 0 ? 1.0 : -1.0);
+              GT_CHECK(fabs((double)w[0][j] - want) < 1e-4, "first Adam step of element %lld: %g, want %g",
+                       (long long)j, (double)w[0][j], want);
+            }
+        }
+      }
+      char what[64];
+      snprintf(what, sizeof what, "tanh_adam n=%lld d=%lld threads %d", (long long)n, (long long)d, t + 1);
+      SAME_BYTES(what, w[0], w[1], (size_t)nd * sizeof(float));
+      SAME_BYTES(what, m[0], m[1], (size_t)nd * sizeof(float));
+      SAME_BYTES(what, v[0], v[1], (size_t)nd * sizeof(float));
+      SAME_BYTES(what, x[0], x[1], (size_t)nd * sizeof(float));
+      for (int64_t j = 0; j < nd; j++)
+        if (!(x[0][j] >= 0.0f && x[0][j] <= 1.0f)) {
+          GT_CHECK(0, "%s: x[%lld] = %g leaves [0,1]", what, (long long)j, (double)x[0][j]);
+          break;
+        }
+    }
+    if (n > 0) {
+      gt_vec_tanh_adam a = {.n = n, .d = d, .w = w[0], .m = m[0], .v = v[0], .x0 = x0, .grad = g, .coef = coef,
+                            .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .adam_eps = 1e-8f, .step = 0, .x = x[0]};
+      GT_CHECK(gt_ref_vec_iface.tanh_adam_step(g_ref, &a, &err) == GT_ERR_USAGE && strstr(err.message, "step"),
+               "step 0: %s", err.message);
+      a.step = 1;
+      a.beta1 = 1.0f;
+      GT_CHECK(gt_cpu_vec_iface.tanh_adam_step(g_cpu[0], &a, &err) == GT_ERR_USAGE && strstr(err.message, "beta"),
+               "beta1 = 1: %s", err.message);
+      a.beta1 = 0.9f;
+      a.x = a.w;
+      GT_CHECK(gt_ref_vec_iface.tanh_adam_step(g_ref, &a, &err) == GT_ERR_USAGE && strstr(err.message, "distinct"),
+               "x aliasing w: %s", err.message);
+      GT_CHECK(gt_ref_vec_iface.tanh_init(g_ref, x0, n, d, x0, xs, &err) == GT_ERR_USAGE, "w aliasing x0 accepted");
+    }
+    free(x0), free(xs), free(g), free(coef), free(w0);
+    for (int b = 0; b < 2; b++) free(w[b]), free(m[b]), free(v[b]), free(x[b]);
+  }
+}
+
 static void test_bad_arguments(void) {
   gt_error err = {0};
   float x[8] = {0}, out[8];
@@ -333,6 +471,169 @@ static void test_bad_arguments(void) {
   }
 }
 
+/* Square's row ops and logit_loss: cpu == ref bytes at every thread count, a row drawn alone equals
+ * the same row inside a batch, the Linf window and the L2 norm behave, bad arguments are refused. */
+typedef struct sq_shape {
+  int64_t n, c, h, w;
+} sq_shape;
+
+static void test_square_ops(void) {
+  gt_error err = {0};
+  const sq_shape shapes[] = {{0, 1, 3, 3}, {1, 1, 1, 1}, {7, 1, 6, 6}, {9, 3, 5, 7}, {33, 1, 28, 28}, {5, 3, 32, 32}};
+  g_state = 17;
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+    int64_t n = shapes[sh].n, c = shapes[sh].c, h = shapes[sh].h, w = shapes[sh].w, d = c * h * w, nd = n * d;
+    int64_t m = h < w ? h : w;
+    float *x0 = fbuf(nd), *x = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd), *one = fbuf(d);
+    int64_t *ids = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    for (int64_t j = 0; j < nd; j++) x0[j] = urand() < 0.1 ? 0.0f : (float)urand();
+    for (int64_t i = 0; i < n; i++) ids[i] = 11 * i + 5;
+    for (int norm = 0; norm < 2; norm++) {
+      gt_vec_square sq = {(gt_norm)norm, n, c, h, w, 0, norm ? 0.9f : 0.07f, NULL, x0, 42, GT_RNG_STREAM_ATTACK,
+                          3, 0, ids, x};
+      GT_CHECK(gt_ref_vec_iface.square_init(g_ref, &sq, &err) == GT_OK, "%s", err.message);
+      for (int t = 0; t < 3; t++) {
+        sq.out = b;
+        GT_CHECK(gt_cpu_vec_iface.square_init(g_cpu[t], &sq, &err) == GT_OK, "%s", err.message);
+        SAME_BYTES("square_init", x, b, (size_t)nd * sizeof(float));
+      }
+      const int64_t sides[3] = {1, (m + 1) / 2, m};
+      for (int si = 0; si < 3; si++) {
+        sq.side = sides[si];
+        sq.x = x;
+        sq.step = (uint32_t)(7 + si);
+        sq.out = a;
+        GT_CHECK(gt_ref_vec_iface.square_step(g_ref, &sq, &err) == GT_OK, "%s", err.message);
+        for (int t = 0; t < 3; t++) {
+          sq.out = b;
+          GT_CHECK(gt_cpu_vec_iface.square_step(g_cpu[t], &sq, &err) == GT_OK, "%s", err.message);
+          SAME_BYTES("square_step", a, b, (size_t)nd * sizeof(float));
+        }
+        for (int64_t i = 0; i < n; i++) {
+          double dist = gt_lp_norm_row((gt_norm)norm, a + i * d, x0 + i * d, d);
+          GT_CHECK(dist <= (double)sq.eps + 1e-6, "%s step row %lld at %.9g > eps", gt_norm_name((gt_norm)norm),
+                   (long long)i, dist);
+        }
+        for (int64_t j = 0; j < nd; j++)
+          if (!(a[j] >= 0.0f && a[j] <= 1.0f)) {
+            GT_CHECK(0, "square step left the box: %g", (double)a[j]);
+            break;
+          }
+        if (norm == GT_NORM_LINF)
+          for (int64_t i = 0; i < n; i++) { /* only one s x s window per channel moves */
+            int64_t moved = 0;
+            for (int64_t j = 0; j < d; j++) moved += a[i * d + j] != x[i * d + j];
+            GT_CHECK(moved <= c * sq.side * sq.side, "Linf step moved %lld > %lld coordinates", (long long)moved,
+                     (long long)(c * sq.side * sq.side));
+          }
+        /* A row depends on its sample id only, not on the batch around it. */
+        if (n >= 3) {
+          gt_vec_square alone = sq;
+          alone.n = 1;
+          alone.x = x + 2 * d;
+          alone.x0 = x0 + 2 * d;
+          alone.sample_ids = ids + 2;
+          alone.out = one;
+          GT_CHECK(gt_ref_vec_iface.square_step(g_ref, &alone, &err) == GT_OK, "%s", err.message);
+          GT_CHECK(memcmp(one, a + 2 * d, (size_t)d * sizeof(float)) == 0, "square row 2 changed when drawn alone");
+        }
+      }
+    }
+    free(x0), free(x), free(a), free(b), free(one), free(ids);
+  }
+}
+
+static void test_logit_loss(void) {
+  gt_error err = {0};
+  g_state = 18;
+  const gt_loss_kind kinds[4] = {GT_LOSS_CW, GT_LOSS_CW_TARGETED, GT_LOSS_CE, GT_LOSS_DLR_TARGETED};
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n;
+    int k = 10;
+    float *z = fbuf(n * k), *la = fbuf(n), *lb = fbuf(n);
+    int32_t *labels = ibuf(n), *targets = ibuf(n);
+    for (int64_t j = 0; j < n * k; j++) z[j] = urand() < 0.2 ? 1.0f : (float)(6 * urand() - 3);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)(urand() * k);
+      targets[i] = (labels[i] + 1 + (int32_t)(urand() * (k - 1))) % k;
+    }
+    for (int kc = 0; kc < 4; kc++) {
+      GT_CHECK(gt_ref_vec_iface.logit_loss(g_ref, kinds[kc], z, n, k, labels, targets, la, &err) == GT_OK, "%s",
+               err.message);
+      for (int64_t i = 0; i < n; i++) {
+        float want = gt_loss_row(kinds[kc], z + i * k, k, labels[i], targets[i], NULL);
+        GT_CHECK(la[i] == want, "%s row %lld: %g vs %g", gt_loss_name(kinds[kc]), (long long)i, (double)la[i],
+                 (double)want);
+      }
+      for (int t = 0; t < 3; t++) {
+        GT_CHECK(gt_cpu_vec_iface.logit_loss(g_cpu[t], kinds[kc], z, n, k, labels, targets, lb, &err) == GT_OK, "%s",
+                 err.message);
+        SAME_BYTES("logit_loss", la, lb, (size_t)n * sizeof(float));
+      }
+    }
+    /* The margin loss: max_{i != y} z_i - z_y, positive exactly when another class wins. */
+    if (n > 0) {
+      gt_ref_vec_iface.logit_loss(g_ref, GT_LOSS_CW, z, n, k, labels, NULL, la, &err);
+      float best = -INFINITY;
+      for (int j = 0; j < k; j++)
+        if (j != labels[0] && z[j] > best) best = z[j];
+      GT_CHECK(la[0] == best - z[labels[0]], "margin of row 0: %g vs %g", (double)la[0], (double)(best - z[labels[0]]));
+    }
+    free(z), free(la), free(lb), free(labels), free(targets);
+  }
+}
+
+static void test_square_bad_arguments(void) {
+  gt_error err = {0};
+  float x0[16] = {0}, x[16] = {0}, out[16], z[6] = {0};
+  int64_t ids[1] = {0}, bad_ids[1] = {-3};
+  int32_t labels[2] = {0, 1};
+  const gt_vec_iface *tables[2] = {&gt_ref_vec_iface, &gt_cpu_vec_iface};
+  gt_backend *bes[2] = {g_ref, g_cpu[1]};
+  for (int t = 0; t < 2; t++) {
+    const gt_vec_iface *v = tables[t];
+    gt_backend *be = bes[t];
+    gt_vec_square sq = {GT_NORM_L1, 1, 1, 4, 4, 2, 0.1f, x, x0, 0, GT_RNG_STREAM_ATTACK, 0, 1, ids, out};
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "L1"), "L1: %s", err.message);
+    sq.norm = GT_NORM_LINF;
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_OK, "valid step: %s", err.message);
+    sq.side = 5;
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "side"), "side 5 of 4: %s",
+             err.message);
+    sq.side = 0;
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "side"), "side 0: %s", err.message);
+    GT_CHECK(v->square_init(be, &sq, &err) == GT_OK, "init ignores the side: %s", err.message);
+    sq.side = 2;
+    sq.out = x;
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "alias"), "out == x: %s",
+             err.message);
+    sq.out = out;
+    sq.eps = NAN;
+    GT_CHECK(v->square_init(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "eps"), "NaN eps: %s", err.message);
+    sq.eps = 0.1f;
+    sq.h = 0;
+    GT_CHECK(v->square_init(be, &sq, &err) == GT_ERR_USAGE, "h = 0");
+    sq.h = 4;
+    sq.sample_ids = bad_ids;
+    GT_CHECK(v->square_init(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "sample id"), "id -3: %s",
+             err.message);
+    sq.sample_ids = ids;
+    sq.x = NULL;
+    GT_CHECK(v->square_step(be, &sq, &err) == GT_ERR_USAGE && strstr(err.message, "x"), "no x: %s", err.message);
+    GT_CHECK(v->logit_loss(be, GT_LOSS_DLR, z, 2, 2, labels, NULL, out, &err) == GT_ERR_USAGE &&
+                 strstr(err.message, "classes"),
+             "DLR on 2 classes: %s", err.message);
+    GT_CHECK(v->logit_loss(be, GT_LOSS_CW_TARGETED, z, 2, 3, labels, NULL, out, &err) == GT_ERR_USAGE &&
+                 strstr(err.message, "targets"),
+             "targeted without targets: %s", err.message);
+    labels[1] = 3;
+    GT_CHECK(v->logit_loss(be, GT_LOSS_CW, z, 2, 3, labels, NULL, out, &err) == GT_ERR_USAGE &&
+                 strstr(err.message, "labels[1]"),
+             "label 3 of 3: %s", err.message);
+    labels[1] = 1;
+  }
+}
+
 static void test_backends_expose_tables(void) {
   gt_error err = {0};
   GT_CHECK(gt_backend_vec(g_ref, &err) == &gt_ref_vec_iface, "the ref backend does not expose its vector ops: %s",
@@ -358,7 +659,12 @@ int main(void) {
   gt_test_run("gather / scatter rows", test_gather_scatter);
   gt_test_run("counter-based random fill", test_random_fill);
   gt_test_run("success flags, argmax, top-k classes", test_logit_ops);
+  gt_test_run("running maxima and nonzero counts", test_row_stats);
+  gt_test_run("tanh change of variables and Adam step", test_tanh_adam);
   gt_test_run("bad arguments are refused", test_bad_arguments);
+  gt_test_run("square ops: cpu == ref, in eps and box, per-row draws", test_square_ops);
+  gt_test_run("logit loss: cpu == ref, the row formula", test_logit_loss);
+  gt_test_run("square ops: bad arguments are refused", test_square_bad_arguments);
   gt_test_run("backends expose their vector ops", test_backends_expose_tables);
   gt_backend_free(g_ref);
   for (int t = 0; t < 3; t++) gt_backend_free(g_cpu[t]);

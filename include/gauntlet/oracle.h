@@ -45,6 +45,9 @@ gt_backend *gt_oracle_backend(const gt_oracle *o);
 const gt_vec_iface *gt_oracle_vec(const gt_oracle *o);
 int64_t gt_oracle_max_batch(const gt_oracle *o);
 int64_t gt_oracle_input_numel(const gt_oracle *o); /* d */
+/* Shape of one input sample without the batch dim (C, H, W for images); its rank goes to *rank.
+ * The array belongs to the model. Attacks that work on image geometry (Square) read it. */
+const int64_t *gt_oracle_input_shape(const gt_oracle *o, int *rank);
 int gt_oracle_num_classes(const gt_oracle *o);     /* k */
 int gt_oracle_eot(const gt_oracle *o);
 gt_oracle_counts gt_oracle_get_counts(const gt_oracle *o);
@@ -61,6 +64,27 @@ gt_status gt_oracle_logits(gt_oracle *o, const float *x, int64_t n, float *logit
  * (gt_loss_min_classes). */
 gt_status gt_oracle_loss_grad(gt_oracle *o, const float *x, int64_t n, gt_loss_kind kind, const int32_t *labels,
                               const int32_t *targets, float *loss, float *grad, float *logits, gt_error *err);
+
+/* Input gradients of logit differences, for attacks that linearise decision boundaries (FAB;
+ * DeepFool and FMN need the same): ONE forward pass on x [n, d], then m backward passes through it
+ * (1 <= m <= k). For j < m and row i, with c = classes[j * n + i] and y = labels[i]:
+ *   diff   [m, n]     z_c - z_y (EOT mean)                      NULL: not wanted
+ *   grads  [m, n, d]  d (z_c - z_y) / d x_i (EOT mean); block j starts at grads + j * n * d
+ *   logits [n, k]     logits of the first pass                  NULL: not wanted
+ * classes [m * n] and labels [n] are int32 in [0, k); c == y gives a zero difference and gradient.
+ * Costs n forward and m * n backward samples per EOT pass (the full Jacobian of k - 1 differences
+ * is one call with m = k - 1). Host scratch of O(k * max batch) is reserved on the first call. */
+gt_status gt_oracle_logit_diff_grads(gt_oracle *o, const float *x, int64_t n, const int32_t *labels,
+                                     const int32_t *classes, int m, float *diff, float *grads, float *logits,
+                                     gt_error *err);
+
+/* The input gradient of an arbitrary per-sample linear combination of the logits (DeepFool, FAB
+ * and FMN-style attacks need d(z_k - z_y)/dx; a whole Jacobian is k such calls):
+ *   grad   [n, d] = d(sum_j dlogits[i, j] z_ij) / dx_i, EOT mean over K forward+backward passes
+ *   logits [n, k] of the first pass; NULL: not wanted
+ * dlogits [n, k] is backend memory, read only. Counts n forward and n backward samples per pass. */
+gt_status gt_oracle_logits_grad(gt_oracle *o, const float *x, int64_t n, const float *dlogits, float *grad,
+                                float *logits, gt_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,5 +12,9 @@ extern const gt_attack gt_attack_fgm;    /* attacks/fgsm.c: the same attack unde
 extern const gt_attack gt_attack_bim;    /* attacks/pgd.c */
 extern const gt_attack gt_attack_pgd;    /* attacks/pgd.c */
 extern const gt_attack gt_attack_mifgsm; /* attacks/mifgsm.c */
+extern const gt_attack gt_attack_apgd_ce;  /* attacks/apgd.c */
+extern const gt_attack gt_attack_apgd_dlr; /* attacks/apgd.c */
+extern const gt_attack gt_attack_apgd_t;   /* attacks/apgd.c */
+extern const gt_attack gt_attack_square; /* attacks/square.c */
 
 #endif

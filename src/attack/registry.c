@@ -9,6 +9,10 @@ static const gt_attack *const registry[] = {
     &gt_attack_bim,
     &gt_attack_pgd,
     &gt_attack_mifgsm,
+    &gt_attack_apgd_ce,
+    &gt_attack_apgd_dlr,
+    &gt_attack_apgd_t,
+    &gt_attack_square,
 };
 
 int gt_attack_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

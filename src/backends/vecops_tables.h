@@ -42,4 +42,13 @@ gt_status gt_vec_check_row_bytes(const char *who, const char *op, int64_t rows, 
 gt_status gt_vec_check_step(const char *who, const gt_vec_step *s, gt_error *err);
 gt_status gt_vec_check_random(const char *who, const gt_vec_random *r, gt_error *err);
 
+/* The whole argument set of logit_loss, and of square_init / square_step (step != 0: square_step,
+ * which also needs x and a side that fits). Defined in vecops_square.c. */
+gt_status gt_vec_check_logit_loss(const char *who, gt_loss_kind kind, const float *logits, int64_t n, int k,
+                                  const int32_t *labels, const int32_t *targets, const float *out, gt_error *err);
+gt_status gt_vec_check_square(const char *who, const char *op, const gt_vec_square *sq, int step, gt_error *err);
+
+/* The whole argument set of tanh_adam_step (defined in vecops_tanh.c). */
+gt_status gt_vec_check_tanh_adam(const char *who, const gt_vec_tanh_adam *a, gt_error *err);
+
 #endif

@@ -3,19 +3,31 @@
  * locks and adds in the same order as ref).
  *   x [N, C, H, W]  ->  y [N, C, OH, OW]
  * Window of output (oh, ow): taps (i, j) at input cell (oh*sh - pt + i*dh, ow*sw - pl + j*dw),
- * scanned i-major ("window order"); the taps inside the input form one rectangle
- * [i_lo, i_hi) x [j_lo, j_hi), computed once per row and column instead of tested per tap.
+ * scanned i-major ("window order"). The taps inside the input form one rectangle
+ * [i_lo, i_hi) x [j_lo, j_hi), worked out once per output row and, at the borders, per column.
+ * A window wholly inside the input (most of them) is instead read through a table of its taps'
+ * offsets from the window origin, built once per call (kernels up to GT_CPU_POOL_TAPS taps).
  *  - MaxPool ignores padded cells. Backward routes dy to the FIRST maximal cell in window order
  *    (strict '>' while scanning), exactly as ref, so ties go to the same cell.
  *  - AveragePool divides the sum over cells inside the input by the taps inside the input
  *    (count_include_pad = 0) or inside the explicitly padded extent [-pt, H + pb) x [-pl, W + pr)
  *    (count_include_pad = 1). Backward spreads dy / divisor over the same cells.
  *  - A window with no cell inside the input gives 0 and passes no gradient. */
+/* Float compares may be if-converted (no FP traps are ever enabled here): see unary.c. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "cpu_ops.h"
+
+#define GT_CPU_POOL_TAPS 64 /* largest kernel (kh*kw) read through the tap table */
 
 typedef struct pool_geom {
   int64_t n, c, h, w, oh, ow;
   int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  int64_t full_lo, full_hi;      /* output columns whose window lies wholly inside [0, W) */
+  int n_taps;                    /* kh*kw when the tap table is used, else 0 */
+  int64_t tap[GT_CPU_POOL_TAPS]; /* offset of tap (i, j) from the window origin, i-major */
 } pool_geom;
 
 /* Smallest and largest valid output length along one dim (floor and ceil rounding). */
@@ -28,6 +40,18 @@ static void pool_out_range(int64_t in, int64_t pad_begin, int64_t pad_end, int64
   }
   *lo = span / stride + 1;
   *hi = (span + stride - 1) / stride + 1;
+}
+
+/* Output columns [full_lo, full_hi) whose window lies wholly inside [0, W). */
+static void full_columns(pool_geom *g) {
+  int64_t a = (g->pl + g->sw - 1) / g->sw;               /* first ow with ow*sw - pl >= 0 */
+  int64_t last = g->w - 1 + g->pl - (g->kw - 1) * g->dw; /* ow*sw must not pass this */
+  int64_t b = last < 0 ? 0 : last / g->sw + 1;
+  if (a > g->ow) a = g->ow;
+  if (b > g->ow) b = g->ow;
+  if (b < a) b = a;
+  g->full_lo = a;
+  g->full_hi = b;
 }
 
 static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err) {
@@ -57,6 +81,13 @@ static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err)
     return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s: OH must be in %lld..%lld and OW in %lld..%lld",
                        gt_shape_format(y->ndim, y->shape, a, sizeof a), (long long)lo_h, (long long)hi_h,
                        (long long)lo_w, (long long)hi_w);
+  full_columns(g);
+  g->n_taps = 0;
+  if (g->kh * g->kw <= GT_CPU_POOL_TAPS) {
+    for (int64_t i = 0; i < g->kh; i++)
+      for (int64_t j = 0; j < g->kw; j++) g->tap[i * g->kw + j] = i * g->dh * g->w + j * g->dw;
+    g->n_taps = (int)(g->kh * g->kw);
+  }
   return GT_OK;
 }
 
@@ -73,30 +104,19 @@ static void tap_range(int64_t base, int64_t k, int64_t d, int64_t from, int64_t 
 }
 
 /* The taps of output (oh, ow) that lie inside the input, and how many taps count in the
- * AveragePool divisor along each axis. Rows are resolved once per oh; columns whose window lies
- * wholly inside the input (from ow_full_lo to ow_full_hi) need no arithmetic at all. */
+ * AveragePool divisor along each axis. */
 typedef struct window {
-  int64_t ih0, iw0;         /* input cell of tap (0, 0) */
+  int64_t ih0, iw0; /* input cell of tap (0, 0) */
   int64_t i_lo, i_hi, j_lo, j_hi;
-  int64_t i_div, j_div;     /* taps counted by the divisor along each axis */
+  int64_t i_div, j_div;
+  int row_full; /* every tap row lies inside [0, H) */
 } window;
-
-/* Output columns [lo, hi) whose window lies wholly inside [0, W). */
-static void full_columns(const pool_geom *g, int64_t *lo, int64_t *hi) {
-  int64_t a = (g->pl + g->sw - 1) / g->sw;             /* first ow with ow*sw - pl >= 0 */
-  int64_t last = g->w - 1 + g->pl - (g->kw - 1) * g->dw; /* ow*sw must not pass this */
-  int64_t b = last < 0 ? 0 : last / g->sw + 1;
-  if (a > g->ow) a = g->ow;
-  if (b > g->ow) b = g->ow;
-  if (b < a) b = a;
-  *lo = a;
-  *hi = b;
-}
 
 static window window_row(const gt_op_call *call, const pool_geom *g, int64_t oh) {
   window win;
   win.ih0 = oh * g->sh - g->pt;
   tap_range(win.ih0, g->kh, g->dh, 0, g->h, &win.i_lo, &win.i_hi);
+  win.row_full = win.i_lo == 0 && win.i_hi == g->kh;
   win.i_div = win.i_hi - win.i_lo;
   if (call->node->p.pool.count_include_pad) {
     int64_t lo, hi;
@@ -107,12 +127,13 @@ static window window_row(const gt_op_call *call, const pool_geom *g, int64_t oh)
   return win;
 }
 
-static void window_col(const gt_op_call *call, const pool_geom *g, int64_t ow, int64_t full_lo, int64_t full_hi,
-                       window *win) {
+/* Fills the column part of the window; returns 1 when the whole window lies inside the input and
+ * the tap table applies (then only iw0 and j_div are needed). */
+static int window_col(const gt_op_call *call, const pool_geom *g, int64_t ow, window *win) {
   win->iw0 = ow * g->sw - g->pl;
-  if (ow >= full_lo && ow < full_hi) {
+  if (ow >= g->full_lo && ow < g->full_hi) {
     win->j_lo = 0, win->j_hi = g->kw, win->j_div = g->kw;
-    return;
+    return win->row_full && g->n_taps > 0;
   }
   tap_range(win->iw0, g->kw, g->dw, 0, g->w, &win->j_lo, &win->j_hi);
   win->j_div = win->j_hi - win->j_lo;
@@ -121,16 +142,41 @@ static void window_col(const gt_op_call *call, const pool_geom *g, int64_t ow, i
     tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &lo, &hi);
     win->j_div = hi - lo;
   }
+  return 0;
 }
 
-/* Offset (within one [H, W] plane) of the first maximal cell of the window, or -1. */
+/* Offset of tap (0, 0) of a window that lies wholly inside the plane. */
+static int64_t window_origin(const pool_geom *g, const window *win) { return win->ih0 * g->w + win->iw0; }
+
+/* The first maximal cell of a window wholly inside the plane, through the tap table. Written
+ * without branches (conditional moves): on real data the comparison is a coin flip, and
+ * mispredicted branches cost more than the whole window. Strict '>' keeps the first maximum. */
+static int64_t max_cell_full(const pool_geom *g, const float *plane, int64_t origin) {
+  int64_t best = origin + g->tap[0];
+  float best_v = plane[best];
+  for (int t = 1; t < g->n_taps; t++) {
+    int64_t cell = origin + g->tap[t];
+    float v = plane[cell];
+    int better = v > best_v;
+    best = better ? cell : best;
+    best_v = better ? v : best_v;
+  }
+  return best;
+}
+
+/* The same for any window: offset of its first maximal cell inside the input, or -1. */
 static int64_t max_cell(const pool_geom *g, const float *plane, const window *win) {
-  int64_t best = -1;
+  if (win->i_lo >= win->i_hi || win->j_lo >= win->j_hi) return -1;
+  int64_t best = (win->ih0 + win->i_lo * g->dh) * g->w + win->iw0 + win->j_lo * g->dw;
+  float best_v = plane[best];
   for (int64_t i = win->i_lo; i < win->i_hi; i++) {
     int64_t row = (win->ih0 + i * g->dh) * g->w + win->iw0;
     for (int64_t j = win->j_lo; j < win->j_hi; j++) {
       int64_t cell = row + j * g->dw;
-      if (best < 0 || plane[cell] > plane[best]) best = cell;
+      float v = plane[cell];
+      int better = v > best_v;
+      best = better ? cell : best;
+      best_v = better ? v : best_v;
     }
   }
   return best;
@@ -146,8 +192,7 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   pool_geom g;
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
-  int64_t planes = g.n * g.c, full_lo, full_hi;
-  full_columns(&g, &full_lo, &full_hi);
+  int64_t planes = g.n * g.c;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
@@ -155,8 +200,8 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
     for (int64_t oh = 0; oh < g.oh; oh++) {
       window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window_col(call, &g, ow, full_lo, full_hi, &win);
-        int64_t cell = max_cell(&g, x, &win);
+        int64_t cell = window_col(call, &g, ow, &win) ? max_cell_full(&g, x, window_origin(&g, &win))
+                                                        : max_cell(&g, x, &win);
         y[oh * g.ow + ow] = cell >= 0 ? x[cell] : 0.0f;
       }
     }
@@ -172,8 +217,7 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
-  int64_t planes = g.n * g.c, full_lo, full_hi;
-  full_columns(&g, &full_lo, &full_hi);
+  int64_t planes = g.n * g.c;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
@@ -182,8 +226,8 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
     for (int64_t oh = 0; oh < g.oh; oh++) {
       window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window_col(call, &g, ow, full_lo, full_hi, &win);
-        int64_t cell = max_cell(&g, x, &win);
+        int64_t cell = window_col(call, &g, ow, &win) ? max_cell_full(&g, x, window_origin(&g, &win))
+                                                        : max_cell(&g, x, &win);
         if (cell >= 0) dx[cell] += dy[oh * g.ow + ow];
       }
     }
@@ -195,8 +239,7 @@ gt_status gt_cpu_avgpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   pool_geom g;
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
-  int64_t planes = g.n * g.c, full_lo, full_hi;
-  full_columns(&g, &full_lo, &full_hi);
+  int64_t planes = g.n * g.c;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
@@ -204,11 +247,15 @@ gt_status gt_cpu_avgpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
     for (int64_t oh = 0; oh < g.oh; oh++) {
       window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window_col(call, &g, ow, full_lo, full_hi, &win);
         float sum = 0.0f;
-        for (int64_t i = win.i_lo; i < win.i_hi; i++) {
-          int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
-          for (int64_t j = win.j_lo; j < win.j_hi; j++) sum += x[row + j * g.dw];
+        if (window_col(call, &g, ow, &win)) {
+          int64_t origin = window_origin(&g, &win);
+          for (int t = 0; t < g.n_taps; t++) sum += x[origin + g.tap[t]];
+        } else {
+          for (int64_t i = win.i_lo; i < win.i_hi; i++) {
+            int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
+            for (int64_t j = win.j_lo; j < win.j_hi; j++) sum += x[row + j * g.dw];
+          }
         }
         int empty = win.i_hi == win.i_lo || win.j_hi == win.j_lo;
         int64_t div = win.i_div * win.j_div;
@@ -227,8 +274,7 @@ gt_status gt_cpu_avgpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st == GT_OK) st = gt_cpu_check_backward(call, 1, 1, grad_out, grad_in, err);
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
-  int64_t planes = g.n * g.c, full_lo, full_hi;
-  full_columns(&g, &full_lo, &full_hi);
+  int64_t planes = g.n * g.c;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *dy = grad_out->data + nc * g.oh * g.ow;
@@ -236,10 +282,15 @@ gt_status gt_cpu_avgpool_backward(gt_backend *be, const gt_op_call *call, const 
     for (int64_t oh = 0; oh < g.oh; oh++) {
       window win = window_row(call, &g, oh);
       for (int64_t ow = 0; ow < g.ow; ow++) {
-        window_col(call, &g, ow, full_lo, full_hi, &win);
+        int full = window_col(call, &g, ow, &win);
         int64_t div = win.i_div * win.j_div;
         if (win.i_hi == win.i_lo || win.j_hi == win.j_lo || div <= 0) continue;
         float share = dy[oh * g.ow + ow] / (float)div;
+        if (full) {
+          int64_t origin = window_origin(&g, &win);
+          for (int t = 0; t < g.n_taps; t++) dx[origin + g.tap[t]] += share;
+          continue;
+        }
         for (int64_t i = win.i_lo; i < win.i_hi; i++) {
           int64_t row = (win.ih0 + i * g.dh) * g.w + win.iw0;
           for (int64_t j = win.j_lo; j < win.j_hi; j++) dx[row + j * g.dw] += share;

@@ -3,6 +3,13 @@
  * The per-element formulas and derivatives are those of gauntlet/hd/activation.h (shared with
  * every backend); this file only loops, one loop per op so the switch stays out of the loop.
  * Sigmoid and Tanh differentiate from the saved output y, the piecewise ones from the input x. */
+/* The derivatives select with a float compare (x > 0 ? 1 : 0). GCC keeps such a select as a
+ * branch, which stops vectorisation, unless it may assume FP traps are off, which they always
+ * are here; the values computed do not change. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "cpu_ops.h"
 
 #include "gauntlet/hd/activation.h"

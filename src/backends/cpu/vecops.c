@@ -1,14 +1,19 @@
 /* The cpu backend's vector ops for attacks (gauntlet/vecops.h): the ref loops, run with OpenMP over
  * rows (samples). Each row is computed by one thread with the same row function as ref
- * (gauntlet/hd/{project,rng,logits}.h), sequentially within the row, so the bytes equal ref's for
- * any thread count. */
+ * (gauntlet/hd/{project,rng,logits,rowstats}.h), sequentially within the row, so the bytes equal
+ * ref's for any thread count. */
 #include <string.h>
 
 #include "../vecops_tables.h"
 #include "cpu_ops.h"
+#include "gauntlet/hd/hyperplane.h"
 #include "gauntlet/hd/logits.h"
+#include "gauntlet/hd/loss.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/hd/rng.h"
+#include "gauntlet/hd/rowstats.h"
+#include "gauntlet/hd/square.h"
+#include "gauntlet/hd/tanh_adam.h"
 
 #define WHO "cpu"
 
@@ -196,7 +201,120 @@ static gt_status cpu_topk_classes(gt_backend *be, const float *logits, int64_t n
   return GT_OK;
 }
 
+static gt_status cpu_track_max(gt_backend *be, const float *value, int64_t n, float *best, int32_t *improved,
+                               float *last, int32_t *rises, gt_error *err) {
+  const char *op = "track_max";
+  gt_status st = gt_vec_check_rows(WHO, op, n, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "value", value, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "best", best, n, err);
+  if (st == GT_OK && (!last) != (!rises))
+    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: last and rises must be both given or both NULL", op);
+  if (st != GT_OK) return st;
+  for (int64_t i = 0; i < n; i++) {
+    int up = gt_track_max_elem(value[i], best + i, last ? last + i : NULL, rises ? rises + i : NULL);
+    if (improved) improved[i] = up;
+  }
+  return GT_OK;
+}
+
+static gt_status cpu_count_nonzero(gt_backend *be, const float *x, const float *x0, int64_t n, int64_t d, float *out,
+                                   gt_error *err) {
+  const char *op = "count_nonzero";
+  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  if (st != GT_OK) return st;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, d))
+  for (int64_t i = 0; i < n; i++) out[i] = (float)gt_l0_count_row(x + i * d, x0 ? x0 + i * d : NULL, d);
+  return GT_OK;
+}
+
+static gt_status cpu_logit_loss(gt_backend *be, gt_loss_kind kind, const float *logits, int64_t n, int k,
+                               const int32_t *labels, const int32_t *targets, float *out, gt_error *err) {
+  gt_status st = gt_vec_check_logit_loss(WHO, kind, logits, n, k, labels, targets, out, err);
+  if (st != GT_OK) return st;
+  int targeted = gt_loss_is_targeted(kind);
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, 4 * (int64_t)k))
+  for (int64_t i = 0; i < n; i++)
+    out[i] = gt_loss_row(kind, logits + i * k, k, labels[i], targeted ? targets[i] : -1, NULL);
+  return GT_OK;
+}
+
+/* Both Square ops: one row per sample, its draws at its own site. */
+static gt_status cpu_square(gt_backend *be, const gt_vec_square *sq, int step, gt_error *err) {
+  gt_status st = gt_vec_check_square(WHO, step ? "square_step" : "square_init", sq, step, err);
+  if (st != GT_OK) return st;
+  int64_t d = sq->c * sq->h * sq->w;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(sq->n, 4 * d))
+  for (int64_t i = 0; i < sq->n; i++) {
+    gt_rng_site site = {sq->seed, sq->stream, sq->restart, sq->step, (uint64_t)sq->sample_ids[i]};
+    gt_square_row(sq->norm, step, step ? sq->x + i * d : NULL, sq->x0 + i * d, sq->c, sq->h, sq->w, sq->side, sq->eps,
+                  &site, sq->out + i * d);
+  }
+  return GT_OK;
+}
+
+static gt_status cpu_square_init(gt_backend *be, const gt_vec_square *sq, gt_error *err) {
+  return cpu_square(be, sq, 0, err);
+}
+
+static gt_status cpu_square_step(gt_backend *be, const gt_vec_square *sq, gt_error *err) {
+  return cpu_square(be, sq, 1, err);
+}
+
+/* A Linf / L2 projection makes a handful of passes over the row (one when the box does not bind),
+ * L1 six. */
+static gt_status cpu_project_hyperplane(gt_backend *be, gt_norm norm, const float *x, const float *w, const float *a,
+                                        const float *f, int64_t n, int64_t d, float *out, gt_error *err) {
+  const char *op = "project_hyperplane";
+  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "f", f, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  if (st != GT_OK) return st;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, 8 * d))
+  for (int64_t i = 0; i < n; i++)
+    gt_hyperplane_project_row(norm, x + i * d, w + i * d, a ? a + i * d : NULL, f[i], d, out + i * d);
+  return GT_OK;
+}
+
+/* C&W's change of variables and Adam step (gauntlet/hd/tanh_adam.h), one row per sample. */
+static gt_status cpu_tanh_init(gt_backend *be, const float *x0, int64_t n, int64_t d, float *w, float *x,
+                               gt_error *err) {
+  const char *op = "tanh_init";
+  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
+  if (st == GT_OK && n > 0 && (w == x || w == x0))
+    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: w may not alias x or x0", op);
+  if (st != GT_OK) return st;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, 8 * d))
+  for (int64_t i = 0; i < n; i++) gt_tanh_init_row(x0 + i * d, d, w + i * d, x + i * d);
+  return GT_OK;
+}
+
+static gt_status cpu_tanh_adam_step(gt_backend *be, const gt_vec_tanh_adam *a, gt_error *err) {
+  gt_status st = gt_vec_check_tanh_adam(WHO, a, err);
+  if (st != GT_OK) return st;
+  gt_adam_params p = {a->lr, a->beta1, a->beta2, a->adam_eps, (float)gt_adam_correction(a->beta1, a->step),
+                      (float)gt_adam_correction(a->beta2, a->step)};
+  int64_t d = a->d;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(a->n, 24 * a->d))
+  for (int64_t i = 0; i < a->n; i++)
+    gt_tanh_adam_row(a->w + i * d, a->m + i * d, a->v + i * d, a->x0 + i * d, a->grad + i * d, a->coef[i], &p, d,
+                     a->x + i * d);
+  return GT_OK;
+}
+
 const gt_vec_iface gt_cpu_vec_iface = {
+    .tanh_init = cpu_tanh_init,
+    .tanh_adam_step = cpu_tanh_adam_step,
+    .logit_loss = cpu_logit_loss,
+    .square_init = cpu_square_init,
+    .square_step = cpu_square_step,
     .fill = cpu_fill,
     .fill_i32 = cpu_fill_i32,
     .norms = cpu_norms,
@@ -211,4 +329,7 @@ const gt_vec_iface gt_cpu_vec_iface = {
     .success = cpu_success,
     .argmax = cpu_argmax,
     .topk_classes = cpu_topk_classes,
+    .track_max = cpu_track_max,
+    .count_nonzero = cpu_count_nonzero,
+    .project_hyperplane = cpu_project_hyperplane,
 };
