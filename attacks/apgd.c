@@ -68,7 +68,9 @@ typedef struct apgd_state {
 
 typedef enum apgd_variant { APGD_CE, APGD_DLR, APGD_T } apgd_variant;
 
-static const char *variant_name(apgd_variant v) { return v == APGD_CE ? "apgd-ce" : (v == APGD_DLR ? "apgd-dlr" : "apgd-t"); }
+static const char *variant_name(apgd_variant v) {
+  return v == APGD_CE ? "apgd-ce" : (v == APGD_DLR ? "apgd-dlr" : "apgd-t");
+}
 
 /* Each variant ascends one loss (its targeted twin in targeted modes). The default CE counts as
  * "not chosen"; another loss is refused rather than silently replaced. */
@@ -79,8 +81,9 @@ static gt_status resolve_loss(apgd_variant var, gt_attack_config *cfg, gt_error 
                                     : (targeted ? GT_LOSS_DLR_TARGETED : GT_LOSS_DLR);
   gt_loss_kind unset = targeted ? GT_LOSS_CE_TARGETED : GT_LOSS_CE;
   if (cfg->loss != own && cfg->loss != unset)
-    return gt_error_set(err, GT_ERR_USAGE, "%s ascends the %s loss, not %s (apgd-ce: ce, apgd-dlr: dlr, apgd-t: targeted dlr)",
-                        name, gt_loss_name(own), gt_loss_name(cfg->loss));
+    return gt_error_set(err, GT_ERR_USAGE,
+                        "%s ascends the %s loss, not %s (apgd-ce: ce, apgd-dlr: dlr, apgd-t: targeted dlr)", name,
+                        gt_loss_name(own), gt_loss_name(cfg->loss));
   cfg->loss = own;
   return GT_OK;
 }
@@ -105,8 +108,9 @@ static gt_status resolve_common(apgd_variant var, gt_attack_config *cfg, gt_erro
   if (cfg->steps < 1 || cfg->steps > 1000000)
     return gt_error_set(err, GT_ERR_USAGE, "%s: %d steps is outside 1..1000000", name, cfg->steps);
   if (cfg->norm == GT_NORM_L1 && cfg->steps < GT_APGD_L1_MIN_STEPS)
-    return gt_error_set(err, GT_ERR_USAGE, "%s: the L1 schedule (stages at 3 eps, 2 eps, eps) needs at least %d steps, got %d",
-                        name, GT_APGD_L1_MIN_STEPS, cfg->steps);
+    return gt_error_set(err, GT_ERR_USAGE,
+                        "%s: the L1 schedule (stages at 3 eps, 2 eps, eps) needs at least %d steps, got %d", name,
+                        GT_APGD_L1_MIN_STEPS, cfg->steps);
   if (cfg->step_size == 0.0f)
     cfg->step_size = (cfg->norm == GT_NORM_L1 ? GT_APGD_STEP_L1 : GT_APGD_STEP_LINF_L2) * cfg->eps;
   if (!(cfg->step_size >= 0.0f) || isinf(cfg->step_size))
@@ -432,7 +436,8 @@ static gt_status run_stage_l1(apgd_state *s, int stage, int iters, float radius,
   int final = stage == GT_APGD_L1_STAGES - 1;
   gt_status st = s->v->fill(s->be, s->eps, s->cap, radius, err);
   if (st == GT_OK && stage == 0 && s->cfg.random_start) st = random_start_l1(s, err);
-  if (st == GT_OK && stage > 0) st = s->v->project(s->be, GT_NORM_L1, s->x_best, ws->x0, s->eps, ws->n, s->d, ws->x, err);
+  if (st == GT_OK && stage > 0)
+    st = s->v->project(s->be, GT_NORM_L1, s->x_best, ws->x0, s->eps, ws->n, s->d, ws->x, err);
   if (st == GT_OK) st = evaluate(s, 1, final, err);
   if (st == GT_OK) st = begin_best(s, alpha0, err);
   if (st == GT_OK) st = begin_sparsity(s, err);

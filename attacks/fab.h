@@ -23,6 +23,11 @@
 #define FAB_DIST_GUARD 1e-12 /* |f_k| / (||grad_k||_q + guard), the reference's choice of class */
 #define FAB_NORM_FLOOR 1e-8f /* floor of the projection norms in alpha = a1 / (a1 + a2) */
 #define FAB_SEARCH_GUARD 1e-10f
+/* The final search accepts a point only when its margin (max_{j != y} z_j - z_y; with a target
+ * to hit, z_t - max_{j != t} z_j) is at least this times 1 + max |z_j|, and aims at twice that:
+ * a point exactly on the boundary could flip when the run loop re-evaluates it in another batch
+ * (sgemm rounding depends on the batch size on the cpu backend). */
+#define FAB_SEARCH_MARGIN 1e-5f
 /* Cap on the floats of one Jacobian call's buffer (m * cap * d): 256 MB; more classes than fit
  * are linearised in several calls (one forward pass each). */
 #define FAB_JACOBIAN_MAX_FLOATS ((int64_t)1 << 26)
@@ -45,15 +50,17 @@ typedef struct fab_state {
   float *f;            /* [cap] plane offsets */
   float *ca, *cb;      /* [cap] per-row coefficients for axpby */
   float *one_minus_eta, *eta, *box; /* [cap] constants 1 - eta, eta, +inf */
-  int32_t *mask, *idx, *idx2, *lab_f, *tgt_f; /* [cap] */
+  int32_t *mask, *idx, *idx2, *tgt_f; /* [cap] */
   /* HOST */
   float *diff_h, *dual_h;          /* [m * cap] */
   int32_t *cls_h;                  /* [m * cap] */
   float *best_dist_h, *f_h, *a1_h, *a2_h, *ca_h, *cb_h, *nrm_h; /* [cap] */
-  int32_t *best_j_h, *mask_h, *done_h, *idx_h, *idx2_h, *flag_h, *la2_h; /* [cap] */
+  int32_t *mask_h, *done_h, *idx_h, *idx2_h, *flag_h, *la2_h; /* [cap] */
   float *y1_h, *y2_h, *y3_h;       /* [cap, k] logits of the final search */
   int32_t *labels_h;               /* [cap] by batch row */
+  int32_t *hit_h;                  /* [cap] final search: the class each row must hit, -1: any */
   float *best_norm_h;              /* [cap] by batch row: norm of `best`, +inf while none */
+  int64_t *batch_forward;          /* HOST: the current batch's forward counters (by batch row) */
 } fab_state;
 
 /* The threat model's dual norm, in which boundary distances |f| / ||grad||_q are measured. */

@@ -3,6 +3,7 @@
 #include "minnorm.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attack/attack_util.h"
@@ -98,7 +99,7 @@ gt_status gt_minnorm_best_update(gt_minnorm_best *b, gt_oracle *o, const gt_work
 gt_status gt_minnorm_best_finish(gt_minnorm_best *b, gt_oracle *o, gt_attack_batch *batch, float cap, gt_error *err) {
   int any = 0;
   for (int64_t p = 0; p < batch->n; p++) {
-    b->idx_h[p] = b->norm[p] <= cap;
+    b->idx_h[p] = isfinite(b->norm[p]) && b->norm[p] <= cap;
     any |= b->idx_h[p];
   }
   if (!any) return GT_OK;

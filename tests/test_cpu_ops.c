@@ -702,6 +702,41 @@ static void test_bad_calls(void) {
   GT_CHECK(st == GT_ERR_USAGE && strstr(err.message, "classes"), "too few classes: %d %s", (int)st, err.message);
 }
 
+/* ---- memory: aligned, and large fills and copies (split over threads) are exact ---- */
+
+static void test_memory(void) {
+  gt_error err = {0};
+  gt_backend *be = g_cpu2;
+  const int64_t n = 3 * 1000 * 1000 + 7; /* several 256 KiB pieces and a ragged end */
+  void *pa = NULL, *pb = NULL;
+  int ok = GT_CHECK(be->iface->buffer_alloc(be, (size_t)n * sizeof(float), &pa, &err) == GT_OK, "%s", err.message);
+  ok &= GT_CHECK(be->iface->buffer_alloc(be, (size_t)n * sizeof(float), &pb, &err) == GT_OK, "%s", err.message);
+  float *host = malloc((size_t)n * sizeof(float)), *back = malloc((size_t)n * sizeof(float));
+  if (ok && host && back) {
+    GT_CHECK((uintptr_t)pa % 64 == 0 && (uintptr_t)pb % 64 == 0, "buffers are not 64-byte aligned");
+    fill(host, n, DATA_UNIFORM, 5);
+    GT_CHECK(be->iface->copy_to_device(be, pa, host, (size_t)n * sizeof(float), &err) == GT_OK, "%s", err.message);
+    GT_CHECK(be->iface->copy_device(be, pb, pa, (size_t)n * sizeof(float), &err) == GT_OK, "%s", err.message);
+    GT_CHECK(be->iface->copy_to_host(be, back, pb, (size_t)n * sizeof(float), &err) == GT_OK, "%s", err.message);
+    GT_CHECK(!memcmp(back, host, (size_t)n * sizeof(float)), "large copies changed the data");
+    /* Overlapping device copy (one buffer, shifted by one float) behaves like memmove. */
+    GT_CHECK(be->iface->copy_device(be, (float *)pa + 1, pa, (size_t)(n - 1) * sizeof(float), &err) == GT_OK, "%s",
+             err.message);
+    be->iface->copy_to_host(be, back, pa, (size_t)n * sizeof(float), &err);
+    GT_CHECK(back[0] == host[0] && !memcmp(back + 1, host, (size_t)(n - 1) * sizeof(float)), "overlapping copy");
+    GT_CHECK(be->iface->fill_zero(be, pb, (size_t)n * sizeof(float) - 4, &err) == GT_OK, "%s", err.message);
+    be->iface->copy_to_host(be, back, pb, (size_t)n * sizeof(float), &err);
+    int64_t nonzero = 0;
+    for (int64_t i = 0; i < n - 1; i++) nonzero += back[i] != 0.0f;
+    GT_CHECK(nonzero == 0 && back[n - 1] == host[n - 1], "fill_zero: %lld non-zero, last %g", (long long)nonzero,
+             back[n - 1]);
+  }
+  free(host);
+  free(back);
+  if (pa) be->iface->buffer_free(be, pa);
+  if (pb) be->iface->buffer_free(be, pb);
+}
+
 /* ---- a conv model end to end through the executor (scratch reserved by the executor) ---- */
 
 static int add_const(gt_graph *g, const char *name, int ndim, const int64_t *shape, uint64_t seed, float scale) {
@@ -824,6 +859,7 @@ int main(void) {
   gt_test_run("shape ops", test_shape_ops);
   gt_test_run("loss", test_loss);
   gt_test_run("bad calls", test_bad_calls);
+  gt_test_run("memory", test_memory);
   gt_test_run("model", test_model);
   gt_backend_free(g_ref);
   gt_backend_free(g_cpu1);

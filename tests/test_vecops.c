@@ -642,6 +642,47 @@ static void test_backends_expose_tables(void) {
            err.message);
 }
 
+/* project_hyperplane: cpu == ref at every thread count (in place too), with and without an anchor,
+ * on planes that cross the box, miss it, or hold the point already; results in the box. */
+static void test_project_hyperplane(void) {
+  gt_error err = {0};
+  g_state = 19;
+  for (int s = 0; s < N_SHAPES; s++) {
+    int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+    float *x0 = fbuf(nd), *x = fbuf(nd), *w = fbuf(nd), *a = fbuf(nd), *b = fbuf(nd), *f = fbuf(n);
+    fill_points(x0, x, nd);
+    for (int64_t j = 0; j < nd; j++) x[j] = gt_proj_box(x[j]);
+    fill_signed(w, nd);
+    for (int64_t i = 0; i < n; i++) /* from "already on the plane" to "misses the box" */
+      f[i] = i % 6 == 0 ? 0.0f : (float)((2 * urand() - 1) * (i % 6 == 1 ? 2.0 * (double)d : 0.3 * sqrt((double)d)));
+    for (int norm = 0; norm < GT_NORM_COUNT; norm++)
+      for (int anchored = 0; anchored < 2; anchored++) {
+        char what[96];
+        snprintf(what, sizeof what, "project_hyperplane %s n=%lld d=%lld anchor %d", gt_norm_name((gt_norm)norm),
+                 (long long)n, (long long)d, anchored);
+        const float *anchor = anchored ? x0 : NULL;
+        GT_CHECK(gt_ref_vec_iface.project_hyperplane(g_ref, (gt_norm)norm, x, w, anchor, f, n, d, a, &err) == GT_OK,
+                 "%s: %s", what, err.message);
+        for (int64_t j = 0; j < nd; j++)
+          if (!(a[j] >= 0.0f && a[j] <= 1.0f)) {
+            GT_CHECK(0, "%s: left the box: %g", what, (double)a[j]);
+            break;
+          }
+        for (int t = 0; t < 3; t++) {
+          memcpy(b, x, (size_t)nd * sizeof(float));
+          GT_CHECK(gt_cpu_vec_iface.project_hyperplane(g_cpu[t], (gt_norm)norm, b, w, anchor, f, n, d, b, &err) ==
+                       GT_OK,
+                   "%s: %s", what, err.message);
+          SAME_BYTES(what, a, b, (size_t)nd * sizeof(float));
+        }
+      }
+    GT_CHECK(gt_ref_vec_iface.project_hyperplane(g_ref, GT_NORM_L2, x, NULL, NULL, f, n, d, a, &err) ==
+                 (n > 0 ? GT_ERR_USAGE : GT_OK),
+             "project_hyperplane without w: %s", err.message);
+    free(x0), free(x), free(w), free(a), free(b), free(f);
+  }
+}
+
 int main(void) {
   gt_error err = {0};
   if (gt_backend_ref_create(&g_ref, &err) != GT_OK) {
@@ -665,6 +706,7 @@ int main(void) {
   gt_test_run("square ops: cpu == ref, in eps and box, per-row draws", test_square_ops);
   gt_test_run("logit loss: cpu == ref, the row formula", test_logit_loss);
   gt_test_run("square ops: bad arguments are refused", test_square_bad_arguments);
+  gt_test_run("hyperplane-and-box projection: cpu == ref", test_project_hyperplane);
   gt_test_run("backends expose their vector ops", test_backends_expose_tables);
   gt_backend_free(g_ref);
   for (int t = 0; t < 3; t++) gt_backend_free(g_cpu[t]);

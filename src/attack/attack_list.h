@@ -16,5 +16,11 @@ extern const gt_attack gt_attack_apgd_ce;  /* attacks/apgd.c */
 extern const gt_attack gt_attack_apgd_dlr; /* attacks/apgd.c */
 extern const gt_attack gt_attack_apgd_t;   /* attacks/apgd.c */
 extern const gt_attack gt_attack_square; /* attacks/square.c */
+extern const gt_attack gt_attack_fab;    /* attacks/fab.c */
+extern const gt_attack gt_attack_fab_t;  /* attacks/fab.c */
+
+extern const gt_attack gt_attack_cw_l2;    /* attacks/cw.c */
+extern const gt_attack gt_attack_deepfool; /* attacks/deepfool.c */
+extern const gt_attack gt_attack_fmn;      /* attacks/fmn.c */
 
 #endif

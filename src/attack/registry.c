@@ -13,6 +13,11 @@ static const gt_attack *const registry[] = {
     &gt_attack_apgd_dlr,
     &gt_attack_apgd_t,
     &gt_attack_square,
+    &gt_attack_fab,
+    &gt_attack_fab_t,
+    &gt_attack_cw_l2,
+    &gt_attack_deepfool,
+    &gt_attack_fmn,
 };
 
 int gt_attack_count(void) { return (int)(sizeof registry / sizeof registry[0]); }

@@ -95,6 +95,9 @@ static void print_result(const gt_cli_args *args, const gt_cli_session *s, const
            (long long)res->total.backward, (double)res->max_norm);
     if (median >= 0) printf(", median %.6g", median);
     printf("\ntime            %.2f s on %s, seed %llu\n", seconds, s->backend_name, (unsigned long long)c->seed);
+    for (int m = 0; ens && m < ens->n_members; m++)
+      printf("  after %-10s robust accuracy %.4f  (%lld points attacked, %.2f s)\n", ens->member[m],
+             n > 0 ? (double)ens->robust_after[m] / n : 0, (long long)ens->attacked[m], ens->seconds[m]);
     return;
   }
   cJSON *o = cJSON_CreateObject();

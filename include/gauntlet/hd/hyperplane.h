@@ -84,10 +84,15 @@ GT_HD void gt_hyperplane_piece(gt_norm norm, float w, float x, double c, double 
   }
 }
 
-/* Movement u_i of a coordinate for the Linf / L2 solution lambda. */
+/* Movement u_i of a coordinate for the Linf / L2 solution lambda: the whole room once lambda has
+ * reached the coordinate's breakpoint (compared as gt_hyperplane_piece computes it, so that the
+ * corner is reached exactly), else lambda (Linf) or lambda |w_i| (L2). */
 GT_HD double gt_hyperplane_move(gt_norm norm, float w, float x, double c, double lambda) {
-  int dir = gt_hyperplane_dir(w, c);
-  double r = gt_hyperplane_room(x, dir), aw = w < 0.0f ? -(double)w : (double)w;
+  double s, p;
+  gt_hyperplane_piece(norm, w, x, c, &s, &p);
+  if (s == 0.0) return 0.0;
+  double r = gt_hyperplane_room(x, gt_hyperplane_dir(w, c)), aw = w < 0.0f ? -(double)w : (double)w;
+  if (lambda >= p) return r;
   double u = norm == GT_NORM_LINF ? lambda : lambda * aw;
   return u < r ? u : r;
 }

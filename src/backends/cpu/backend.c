@@ -22,6 +22,7 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,29 +48,59 @@ static gt_status cpu_buffer_alloc(gt_backend *be, size_t bytes, void **ptr, gt_e
 
 static void cpu_buffer_free(gt_backend *be, void *ptr) { free(ptr); }
 
-static gt_status cpu_copy(const char *what, void *dst, const void *src, size_t bytes, gt_error *err) {
+/* Large fills and copies are split into fixed 256 KiB pieces over the threads: one core alone
+ * does not reach the memory bandwidth (the executor zeroes every gradient buffer per backward). */
+#define GT_CPU_MEM_PIECE ((size_t)256 * 1024)
+
+static void par_memset(void *ptr, size_t bytes, int nt) {
+  if (bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+    memset(ptr, 0, bytes);
+    return;
+  }
+  int64_t pieces = (int64_t)((bytes + GT_CPU_MEM_PIECE - 1) / GT_CPU_MEM_PIECE);
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t k = 0; k < pieces; k++) {
+    size_t at = (size_t)k * GT_CPU_MEM_PIECE, len = bytes - at < GT_CPU_MEM_PIECE ? bytes - at : GT_CPU_MEM_PIECE;
+    memset((char *)ptr + at, 0, len);
+  }
+}
+
+static gt_status cpu_copy(const gt_backend *be, const char *what, void *dst, const void *src, size_t bytes,
+                          gt_error *err) {
   if (bytes == 0) return GT_OK;
   if (!dst || !src) return gt_error_set(err, GT_ERR_USAGE, "cpu %s: NULL pointer for %zu bytes", what, bytes);
-  memmove(dst, src, bytes); /* memmove: device-to-device copies within one buffer may overlap */
+  uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+  int overlap = d < s + bytes && s < d + bytes;
+  int nt = gt_cpu_threads(be);
+  if (overlap || bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+    memmove(dst, src, bytes); /* memmove: device-to-device copies within one buffer may overlap */
+    return GT_OK;
+  }
+  int64_t pieces = (int64_t)((bytes + GT_CPU_MEM_PIECE - 1) / GT_CPU_MEM_PIECE);
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t k = 0; k < pieces; k++) {
+    size_t at = (size_t)k * GT_CPU_MEM_PIECE, len = bytes - at < GT_CPU_MEM_PIECE ? bytes - at : GT_CPU_MEM_PIECE;
+    memcpy((char *)dst + at, (const char *)src + at, len);
+  }
   return GT_OK;
 }
 
 static gt_status cpu_copy_to_device(gt_backend *be, void *dst, const void *src, size_t bytes, gt_error *err) {
-  return cpu_copy("copy_to_device", dst, src, bytes, err);
+  return cpu_copy(be, "copy_to_device", dst, src, bytes, err);
 }
 
 static gt_status cpu_copy_to_host(gt_backend *be, void *dst, const void *src, size_t bytes, gt_error *err) {
-  return cpu_copy("copy_to_host", dst, src, bytes, err);
+  return cpu_copy(be, "copy_to_host", dst, src, bytes, err);
 }
 
 static gt_status cpu_copy_device(gt_backend *be, void *dst, const void *src, size_t bytes, gt_error *err) {
-  return cpu_copy("copy_device", dst, src, bytes, err);
+  return cpu_copy(be, "copy_device", dst, src, bytes, err);
 }
 
 static gt_status cpu_fill_zero(gt_backend *be, void *ptr, size_t bytes, gt_error *err) {
   if (bytes == 0) return GT_OK;
   if (!ptr) return gt_error_set(err, GT_ERR_USAGE, "cpu fill_zero: NULL pointer for %zu bytes", bytes);
-  memset(ptr, 0, bytes); /* all-zero bytes are 0.0f and int32 0 */
+  par_memset(ptr, bytes, gt_cpu_threads(be)); /* all-zero bytes are 0.0f and int32 0 */
   return GT_OK;
 }
 

@@ -1,0 +1,721 @@
+/* Tests of the minimum-norm attacks cw-l2, deepfool and fmn (attacks/{cw,deepfool,fmn}.c):
+ *  - closed form: on a hand-built linear multiclass classifier (the box never binds) the minimal
+ *    perturbation is min_{k != y} (z_y - z_k) / ||w_k - w_y||_q (q the dual norm); DeepFool lands
+ *    exactly at (1 + overshoot) times it (plus its 1e-4 guard), FMN within 1% above it, C&W
+ *    within 5% above it, and nobody below it;
+ *  - invariants on a small ReLU network, ref and cpu: x_adv in [0,1], every success re-evaluates
+ *    as misclassified, reported norms equal the measured ||x_adv - x||, unbroken points come back
+ *    clean, same configuration -> same bytes, batch size does not change a point's result (ref),
+ *    pass counts, EOT, targeted modes;
+ *  - eps is a cap: a capped run breaks exactly the points whose free-run norm is <= eps, with the
+ *    same points, and never returns a point beyond eps;
+ *  - the oracle's gradient of a linear combination of logits (gt_oracle_logits_grad);
+ *  - the committed Fashion-MNIST cnn: median L2 norms of DeepFool, FMN and C&W (printed with
+ *    times), FMN not worse than DeepFool by more than a modest factor;
+ *  - bad configurations are refused. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gauntlet/attack.h"
+#include "gauntlet/backend.h"
+#include "gauntlet/data.h"
+#include "gauntlet/hd/logits.h"
+#include "gauntlet/hd/project.h"
+#include "gauntlet/model.h"
+#include "gauntlet/oracle.h"
+#include "gt_test.h"
+
+#define DL 8    /* linear classifier: inputs [N, 1, 2, 4] */
+#define KL 4
+#define DM 4    /* ReLU network: inputs [N, 1, 2, 2] */
+#define KM 5
+#define HID 8
+#define NPTS 37 /* an odd number of points */
+#define MAXB 64
+#define MAXD 8
+
+static uint64_t g_state = 1;
+static double urand(void) {
+  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(g_state >> 11) * 0x1p-53;
+}
+
+static int quick(void) {
+  const char *q = getenv("GAUNTLET_TEST_QUICK");
+  return q && *q && strcmp(q, "0") != 0;
+}
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- models ---- */
+
+/* Linear classifier z = W x + b, W [KL, DL]: random weights, biases that balance the classes
+ * around x = 0.5. */
+static float g_wl[KL * DL], g_bl[KL];
+
+static void make_linear_weights(void) {
+  g_state = 1234;
+  for (int i = 0; i < KL * DL; i++) g_wl[i] = (float)(4 * urand() - 2);
+  for (int k = 0; k < KL; k++) {
+    double s = 0;
+    for (int j = 0; j < DL; j++) s += 0.5 * g_wl[k * DL + j];
+    g_bl[k] = (float)(-s + 0.1 * (urand() - 0.5));
+  }
+}
+
+static gt_graph *linear_graph(void) {
+  gt_error err = {0};
+  gt_graph *g = gt_graph_create();
+  int64_t img[4] = {GT_DIM_BATCH, 1, 2, DL / 2}, flat[2] = {GT_DIM_BATCH, DL}, logits[2] = {GT_DIM_BATCH, KL};
+  int64_t w_shape[2] = {KL, DL}, b_shape[1] = {KL};
+  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
+  int wv = gt_graph_add_value(g, "W", 0, 2, w_shape, g_wl, &err);
+  int bv = gt_graph_add_value(g, "b", 0, 1, b_shape, g_bl, &err);
+  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
+  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
+  int a_x[1] = {x}, a_fc[3] = {f, wv, bv};
+  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
+  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
+  g->input = x;
+  g->output = z;
+  return g;
+}
+
+/* x [N,1,2,2] -> flatten [N,4] -> fc1 [N,8] -> relu -> fc2 [N,5]. */
+static gt_graph *mlp_graph(void) {
+  gt_error err = {0};
+  float w1[HID * DM], b1[HID], w2[KM * HID], b2[KM];
+  g_state = 99;
+  for (int i = 0; i < HID * DM; i++) w1[i] = (float)(4 * urand() - 2);
+  for (int i = 0; i < HID; i++) b1[i] = (float)(urand() - 0.5);
+  for (int i = 0; i < KM * HID; i++) w2[i] = (float)(4 * urand() - 2);
+  for (int i = 0; i < KM; i++) b2[i] = (float)(0.5 * urand() - 0.25);
+  gt_graph *g = gt_graph_create();
+  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, DM}, hid[2] = {GT_DIM_BATCH, HID},
+          out[2] = {GT_DIM_BATCH, KM};
+  int64_t s_w1[2] = {HID, DM}, s_b1[1] = {HID}, s_w2[2] = {KM, HID}, s_b2[1] = {KM};
+  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
+  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
+  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
+  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
+  int h = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
+  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
+  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
+  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
+  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
+  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {h}, a_fc2[3] = {r, vw2, vb2};
+  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
+  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, h, &err);
+  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
+  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
+  g->input = x;
+  g->output = z;
+  return g;
+}
+
+typedef struct fixture {
+  gt_graph *g;
+  gt_backend *be;
+  gt_model *m;
+  int k, d;
+  float x[NPTS * MAXD];
+  int32_t labels[NPTS];
+  int64_t ids[NPTS];
+} fixture;
+
+/* The model's logits on n host points (the test's own evaluation). */
+static void logits_of(fixture *f, const float *x, int64_t n, float *z) {
+  gt_error err = {0};
+  void *dev = NULL;
+  const gt_backend_iface *io = f->be->iface;
+  io->buffer_alloc(f->be, (size_t)(n * f->d) * sizeof(float), &dev, &err);
+  io->copy_to_device(f->be, dev, x, (size_t)(n * f->d) * sizeof(float), &err);
+  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
+  io->copy_to_host(f->be, z, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
+  io->buffer_free(f->be, dev);
+}
+
+static void predict(fixture *f, const float *x, int64_t n, int32_t *pred) {
+  float z[NPTS * 8];
+  logits_of(f, x, n, z);
+  for (int64_t i = 0; i < n; i++) pred[i] = gt_logits_argmax(z + i * f->k, f->k);
+}
+
+static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k, int d) {
+  gt_error err = {0};
+  memset(f, 0, sizeof *f);
+  f->g = g;
+  f->k = k;
+  f->d = d;
+  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
+  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
+  return 1;
+}
+
+static void fixture_close(fixture *f) {
+  gt_model_free(f->m);
+  gt_backend_free(f->be);
+  gt_graph_free(f->g);
+}
+
+/* Points uniform in [lo, hi]^d labelled with the model's prediction, except every 7th point whose
+ * label is wrong (a clean error the run must not attack); ids are sparse original indices. */
+static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
+  g_state = seed;
+  for (int i = 0; i < NPTS * f->d; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
+  int32_t pred[NPTS];
+  predict(f, f->x, NPTS, pred);
+  for (int i = 0; i < NPTS; i++) {
+    f->labels[i] = i % 7 == 6 ? (pred[i] + 1) % f->k : pred[i];
+    f->ids[i] = 1000 + 3 * i;
+  }
+}
+
+static gt_attack_points points_of(fixture *f) {
+  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
+  return p;
+}
+
+static int run_attack(fixture *f, const char *name, const gt_attack_config *cfg, const int32_t *targets, float *x_adv,
+                      gt_attack_result *r) {
+  gt_error err = {0};
+  gt_attack_points pts = points_of(f);
+  pts.targets = targets;
+  gt_status st = gt_attack_run(name, cfg, f->m, &pts, x_adv, r, &err);
+  return GT_CHECK(st == GT_OK, "%s: %s", name, err.message) && GT_CHECK(r->n == NPTS, "%s: %lld results", name, (long long)r->n);
+}
+
+/* The invariants every run keeps; cap: the eps cap (+inf: none). */
+static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv, double cap) {
+  const gt_attack_config *c = &r->config;
+  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust %lld > clean %lld", what, (long long)r->n_robust,
+           (long long)r->n_clean_correct);
+  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
+           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
+           (long long)r->n_nonfinite, (long long)r->n_over_eps);
+  int32_t pred[NPTS];
+  predict(f, x_adv, NPTS, pred);
+  int64_t robust = 0;
+  for (int i = 0; i < NPTS; i++) {
+    const float *xa = x_adv + i * f->d, *x = f->x + i * f->d;
+    double dist = gt_lp_norm_row(c->norm, xa, x, f->d);
+    for (int j = 0; j < f->d; j++) GT_CHECK(xa[j] >= 0.0f && xa[j] <= 1.0f, "%s: point %d leaves [0,1]", what, i);
+    if (r->success[i]) {
+      GT_CHECK(r->clean_correct[i], "%s: point %d broken but clean-misclassified", what, i);
+      if (c->require_target_hit)
+        GT_CHECK(pred[i] == r->target[i], "%s: point %d predicted %d, target %d", what, i, pred[i], r->target[i]);
+      else
+        GT_CHECK(pred[i] != f->labels[i], "%s: point %d counted broken but re-evaluates to its label", what, i);
+      GT_CHECK(r->norm[i] == (float)dist, "%s: point %d reports norm %.9g, measured %.9g", what, i, (double)r->norm[i],
+               dist);
+      GT_CHECK(dist <= cap * (1 + 1e-6) + 1e-7, "%s: point %d at %.9g beyond the cap %g", what, i, dist, cap);
+      GT_CHECK(dist > 0, "%s: point %d broken at distance 0", what, i);
+    } else {
+      GT_CHECK(memcmp(xa, x, (size_t)f->d * sizeof(float)) == 0, "%s: unbroken point %d is not returned clean", what,
+               i);
+      GT_CHECK(r->norm[i] == 0.0f, "%s: unbroken point %d has a norm", what, i);
+    }
+    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean-misclassified point %d was attacked", what, i);
+    robust += r->clean_correct[i] && !r->success[i];
+  }
+  GT_CHECK(robust == r->n_robust, "%s: robust count %lld vs %lld", what, (long long)robust, (long long)r->n_robust);
+}
+
+static int same_results(const gt_attack_result *a, const gt_attack_result *b, const float *xa, const float *xb, int d) {
+  size_t n = (size_t)a->n;
+  return a->n == b->n && !memcmp(a->success, b->success, n * 4) && !memcmp(a->adv_pred, b->adv_pred, n * 4) &&
+         !memcmp(a->norm, b->norm, n * 4) && !memcmp(a->forward, b->forward, n * 8) &&
+         !memcmp(a->backward, b->backward, n * 8) && !memcmp(a->target, b->target, n * 4) &&
+         !memcmp(xa, xb, n * (size_t)d * sizeof(float));
+}
+
+/* ---- closed form on the linear classifier ---- */
+
+/* Minimal perturbation of point i in the norm (box not binding), and whether the box stays out of
+ * the way: the optimal move to the closest hyperplane keeps every coordinate inside [0,1]. */
+static double linear_min_dist(const fixture *f, int i, gt_norm norm, int *box_free) {
+  const float *x = f->x + i * DL;
+  int y = f->labels[i];
+  double z[KL];
+  for (int k = 0; k < KL; k++) {
+    z[k] = g_bl[k];
+    for (int j = 0; j < DL; j++) z[k] += (double)g_wl[k * DL + j] * x[j];
+  }
+  double best = INFINITY;
+  int best_k = -1;
+  for (int k = 0; k < KL; k++) {
+    if (k == y) continue;
+    double q = 0;
+    for (int j = 0; j < DL; j++) {
+      double w = (double)g_wl[k * DL + j] - g_wl[y * DL + j];
+      q += norm == GT_NORM_LINF ? fabs(w) : w * w;
+    }
+    if (norm == GT_NORM_L2) q = sqrt(q);
+    double dist = (z[y] - z[k]) / q;
+    if (dist < best) {
+      best = dist;
+      best_k = k;
+    }
+  }
+  *box_free = 1;
+  double q2 = 0;
+  for (int j = 0; j < DL; j++) {
+    double w = (double)g_wl[best_k * DL + j] - g_wl[y * DL + j];
+    q2 += w * w;
+  }
+  for (int j = 0; j < DL; j++) {
+    double w = (double)g_wl[best_k * DL + j] - g_wl[y * DL + j];
+    double move = norm == GT_NORM_LINF ? best * (w > 0 ? 1 : -1) : best * w / sqrt(q2);
+    if (x[j] + 1.05 * move < 0 || x[j] + 1.05 * move > 1) *box_free = 0;
+  }
+  return best;
+}
+
+typedef struct closed_case {
+  const char *name;
+  gt_norm norm;
+  int steps;
+  double lo, hi; /* accepted norm / minimal distance */
+} closed_case;
+
+static void test_closed_form_linear(void) {
+  make_linear_weights();
+  fixture f;
+  if (!fixture_open(&f, "ref", linear_graph(), KL, DL)) return;
+  make_points(&f, 0.4, 0.6, 11);
+  const closed_case cases[] = {
+      {"deepfool", GT_NORM_L2, 0, 1.0, 1.03}, {"deepfool", GT_NORM_LINF, 0, 1.0, 1.03},
+      {"fmn", GT_NORM_L2, 0, 1.0, 1.01},      {"fmn", GT_NORM_LINF, 0, 1.0, 1.01},
+      {"cw-l2", GT_NORM_L2, 300, 1.0, 1.05},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const closed_case *cc = &cases[c];
+    char what[64];
+    snprintf(what, sizeof what, "%s %s linear", cc->name, gt_norm_name(cc->norm));
+    gt_attack_config cfg;
+    gt_attack_config_init(&cfg);
+    cfg.norm = cc->norm;
+    cfg.steps = cc->steps;
+    float xa[NPTS * DL];
+    gt_attack_result r;
+    if (!run_attack(&f, cc->name, &cfg, NULL, xa, &r)) continue;
+    check_invariants(&f, what, &r, xa, INFINITY);
+    int tested = 0;
+    double worst = 0, mean = 0;
+    for (int i = 0; i < NPTS; i++) {
+      if (!r.clean_correct[i]) continue;
+      int box_free = 0;
+      double dmin = linear_min_dist(&f, i, cc->norm, &box_free);
+      if (!box_free) continue;
+      tested++;
+      if (!GT_CHECK(r.success[i], "%s: point %d (distance %g) not broken", what, i, dmin)) continue;
+      double ratio = r.norm[i] / dmin;
+      if (!strcmp(cc->name, "deepfool")) {
+        /* One step: (1 + overshoot) (distance + 1e-4) exactly. */
+        double want = 1.02 * (dmin + 1e-4);
+        GT_CHECK(fabs(r.norm[i] - want) <= 1e-4 * want + 1e-6, "%s: point %d norm %.7g, want 1.02 (%.7g + 1e-4) = %.7g",
+                 what, i, (double)r.norm[i], dmin, want);
+        GT_CHECK(r.backward[i] == KL - 1 && r.forward[i] == 3, "%s: point %d took %lld forward, %lld backward", what, i,
+                 (long long)r.forward[i], (long long)r.backward[i]);
+      }
+      GT_CHECK(ratio >= cc->lo * (1 - 1e-5) - 1e-6 / dmin && ratio <= cc->hi,
+               "%s: point %d norm %.7g, minimal %.7g (ratio %.5f, accepted %.2f..%.2f)", what, i, (double)r.norm[i],
+               dmin, ratio, cc->lo, cc->hi);
+      if (ratio - 1 > worst) worst = ratio - 1;
+      mean += ratio - 1;
+    }
+    GT_CHECK(tested >= 20, "%s: only %d points with a box-free closed form", what, tested);
+    printf("    %-20s %d points: norm / minimal - 1: mean %.2e, worst %.2e\n", what, tested, mean / (tested ? tested : 1),
+           worst);
+    gt_attack_result_free(&r);
+  }
+  fixture_close(&f);
+}
+
+/* ---- invariants on the ReLU network ---- */
+
+typedef struct inv_case {
+  const char *name;
+  gt_norm norm;
+  int steps;
+  gt_target_mode targeted;
+} inv_case;
+
+static const inv_case g_inv[] = {
+    {"deepfool", GT_NORM_LINF, 0, GT_TARGET_NONE}, {"deepfool", GT_NORM_L2, 0, GT_TARGET_NONE},
+    {"fmn", GT_NORM_LINF, 40, GT_TARGET_NONE},     {"fmn", GT_NORM_L2, 40, GT_TARGET_NONE},
+    {"fmn", GT_NORM_L2, 40, GT_TARGET_TOP},        {"cw-l2", GT_NORM_L2, 30, GT_TARGET_NONE},
+    {"cw-l2", GT_NORM_L2, 30, GT_TARGET_RANDOM},
+};
+
+static void invariants_on(const char *backend) {
+  fixture f;
+  if (!fixture_open(&f, backend, mlp_graph(), KM, DM)) return;
+  make_points(&f, 0.0, 1.0, 7);
+  for (size_t c = 0; c < sizeof g_inv / sizeof g_inv[0]; c++) {
+    const inv_case *ic = &g_inv[c];
+    char what[96];
+    snprintf(what, sizeof what, "%s %s %s %s", backend, ic->name, gt_norm_name(ic->norm), gt_target_mode_name(ic->targeted));
+    gt_attack_config cfg;
+    gt_attack_config_init(&cfg);
+    cfg.norm = ic->norm;
+    cfg.steps = ic->steps;
+    cfg.targeted = ic->targeted;
+    cfg.n_target_ranks = 2;
+    cfg.seed = 3;
+    cfg.batch = 8;
+    float xa[NPTS * DM], xb[NPTS * DM], xc[NPTS * DM];
+    gt_attack_result a, b, cbig;
+    if (!run_attack(&f, ic->name, &cfg, NULL, xa, &a)) continue;
+    check_invariants(&f, what, &a, xa, INFINITY);
+    GT_CHECK(a.config.loss == (ic->targeted ? GT_LOSS_CW_TARGETED : GT_LOSS_CW), "%s: loss %s", what,
+             gt_loss_name(a.config.loss));
+    GT_CHECK(a.n_clean_correct - a.n_robust >= a.n_clean_correct * 3 / 4, "%s: broke only %lld of %lld", what,
+             (long long)(a.n_clean_correct - a.n_robust), (long long)a.n_clean_correct);
+    /* Same configuration, same bytes; another batch size, the same per-point results (ref). */
+    if (run_attack(&f, ic->name, &cfg, NULL, xb, &b)) {
+      GT_CHECK(same_results(&a, &b, xa, xb, DM), "%s: a second run differs", what);
+      gt_attack_result_free(&b);
+    }
+    cfg.batch = NPTS;
+    if (run_attack(&f, ic->name, &cfg, NULL, xc, &cbig)) {
+      if (!strcmp(backend, "ref"))
+        GT_CHECK(same_results(&a, &cbig, xa, xc, DM), "%s: batch 8 and batch %d give different per-point results", what,
+                 NPTS);
+      gt_attack_result_free(&cbig);
+    }
+    /* Pass counts of an attacked point (EOT 1). */
+    for (int i = 0; i < NPTS; i++) {
+      if (!a.clean_correct[i]) continue;
+      int64_t fw = a.forward[i], bw = a.backward[i];
+      int ranks = ic->targeted == GT_TARGET_TOP ? 2 : 1;
+      if (!strcmp(ic->name, "fmn")) {
+        /* steps gradient queries per run; a point broken by rank 1 is not run on rank 2 */
+        GT_CHECK(fw == bw && (fw == ic->steps || (ranks == 2 && fw == 2 * ic->steps)), "%s: point %d passes %lld/%lld",
+                 what, i, (long long)fw, (long long)bw);
+      } else if (!strcmp(ic->name, "deepfool")) {
+        int64_t taken = bw / (KM - 1);
+        GT_CHECK(bw % (KM - 1) == 0 && fw == 2 * taken + 1, "%s: point %d passes %lld/%lld", what, i, (long long)fw,
+                 (long long)bw);
+      } else {
+        GT_CHECK(fw == bw && bw >= 1 && bw <= 9 * ic->steps, "%s: point %d passes %lld/%lld", what, i, (long long)fw,
+                 (long long)bw);
+      }
+    }
+    gt_attack_result_free(&a);
+  }
+  fixture_close(&f);
+}
+
+static void test_invariants_ref(void) { invariants_on("ref"); }
+static void test_invariants_cpu(void) { invariants_on("cpu"); }
+
+/* ---- eps as a cap ---- */
+
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static void test_eps_cap(void) {
+  fixture f;
+  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  make_points(&f, 0.0, 1.0, 17);
+  const inv_case cases[] = {{"deepfool", GT_NORM_L2, 0, GT_TARGET_NONE},
+                            {"deepfool", GT_NORM_LINF, 0, GT_TARGET_NONE},
+                            {"fmn", GT_NORM_LINF, 30, GT_TARGET_NONE},
+                            {"cw-l2", GT_NORM_L2, 20, GT_TARGET_NONE}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    char what[64];
+    snprintf(what, sizeof what, "%s %s capped", cases[c].name, gt_norm_name(cases[c].norm));
+    gt_attack_config cfg;
+    gt_attack_config_init(&cfg);
+    cfg.norm = cases[c].norm;
+    cfg.steps = cases[c].steps;
+    float xfree[NPTS * DM], xcap[NPTS * DM], xinf[NPTS * DM];
+    gt_attack_result rf, rc, ri;
+    if (!run_attack(&f, cases[c].name, &cfg, NULL, xfree, &rf)) continue;
+    /* The cap: the median norm of the free run. */
+    float norms[NPTS];
+    int nb = 0;
+    for (int i = 0; i < NPTS; i++)
+      if (rf.success[i]) norms[nb++] = rf.norm[i];
+    qsort(norms, (size_t)nb, sizeof(float), cmp_float);
+    GT_CHECK(nb >= 10, "%s: the free run broke %d points", what, nb);
+    cfg.eps = nb ? norms[nb / 2] : 0.1f;
+    if (run_attack(&f, cases[c].name, &cfg, NULL, xcap, &rc)) {
+      check_invariants(&f, what, &rc, xcap, cfg.eps);
+      int64_t within = 0;
+      for (int i = 0; i < NPTS; i++) {
+        int want = rf.success[i] && rf.norm[i] <= cfg.eps;
+        within += want;
+        GT_CHECK(rc.success[i] == want, "%s: point %d capped success %d, free norm %g (cap %g)", what, i,
+                 rc.success[i], (double)rf.norm[i], (double)cfg.eps);
+        if (want)
+          GT_CHECK(rc.norm[i] == rf.norm[i] && !memcmp(xcap + i * DM, xfree + i * DM, DM * sizeof(float)),
+                   "%s: point %d differs from the free run", what, i);
+      }
+      GT_CHECK(within > 0 && within < rf.n_clean_correct - rf.n_robust, "%s: %lld of %lld within the cap", what,
+               (long long)within, (long long)(rf.n_clean_correct - rf.n_robust));
+      gt_attack_result_free(&rc);
+    }
+    /* +inf is no cap, like 0. */
+    cfg.eps = INFINITY;
+    if (run_attack(&f, cases[c].name, &cfg, NULL, xinf, &ri)) {
+      GT_CHECK(same_results(&rf, &ri, xfree, xinf, DM), "%s: eps = inf differs from eps = 0", what);
+      gt_attack_result_free(&ri);
+    }
+    gt_attack_result_free(&rf);
+  }
+  fixture_close(&f);
+}
+
+/* ---- EOT and the oracle's gradient of a logit combination ---- */
+
+static void test_eot(void) {
+  fixture f;
+  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  make_points(&f, 0.0, 1.0, 23);
+  const char *names[2] = {"deepfool", "fmn"};
+  for (int a = 0; a < 2; a++) {
+    gt_attack_config cfg;
+    gt_attack_config_init(&cfg);
+    cfg.norm = GT_NORM_L2;
+    cfg.steps = 20;
+    float x1[NPTS * DM], x3[NPTS * DM];
+    gt_attack_result r1, r3;
+    if (!run_attack(&f, names[a], &cfg, NULL, x1, &r1)) continue;
+    cfg.eot = 3;
+    if (run_attack(&f, names[a], &cfg, NULL, x3, &r3)) {
+      for (int i = 0; i < NPTS; i++) {
+        GT_CHECK(r1.success[i] == r3.success[i], "%s EOT 3: point %d outcome changed on a deterministic model",
+                 names[a], i);
+        GT_CHECK(r3.backward[i] == 3 * r1.backward[i], "%s EOT 3: point %d backward %lld vs %lld", names[a], i,
+                 (long long)r3.backward[i], (long long)r1.backward[i]);
+        if (r1.success[i])
+          GT_CHECK(fabsf(r1.norm[i] - r3.norm[i]) <= 1e-4f * r1.norm[i], "%s EOT 3: point %d norm %g vs %g", names[a], i,
+                   (double)r3.norm[i], (double)r1.norm[i]);
+      }
+      gt_attack_result_free(&r3);
+    }
+    gt_attack_result_free(&r1);
+  }
+  fixture_close(&f);
+}
+
+static void test_oracle_logits_grad(void) {
+  make_linear_weights();
+  fixture f;
+  if (!fixture_open(&f, "cpu", linear_graph(), KL, DL)) return;
+  make_points(&f, 0.0, 1.0, 5);
+  gt_error err = {0};
+  const int n = 5;
+  for (int eot = 1; eot <= 3; eot += 2) {
+    gt_oracle *o = NULL;
+    if (!GT_CHECK(gt_oracle_create(f.m, eot, &o, &err) == GT_OK, "%s", err.message)) return;
+    const gt_backend_iface *io = f.be->iface;
+    void *x = NULL, *dl = NULL, *g = NULL, *z = NULL;
+    io->buffer_alloc(f.be, n * DL * sizeof(float), &x, &err);
+    io->buffer_alloc(f.be, n * KL * sizeof(float), &dl, &err);
+    io->buffer_alloc(f.be, n * DL * sizeof(float), &g, &err);
+    io->buffer_alloc(f.be, n * KL * sizeof(float), &z, &err);
+    /* Row i: 2 z_{i % KL} - 0.5 z_{(i + 1) % KL}; its gradient is the same mix of W's rows. */
+    float dl_h[5 * KL] = {0}, g_h[5 * DL], z_h[5 * KL], z_ref[5 * KL];
+    for (int i = 0; i < n; i++) {
+      dl_h[i * KL + i % KL] += 2.0f;
+      dl_h[i * KL + (i + 1) % KL] -= 0.5f;
+    }
+    io->copy_to_device(f.be, x, f.x, n * DL * sizeof(float), &err);
+    io->copy_to_device(f.be, dl, dl_h, sizeof dl_h, &err);
+    gt_oracle_counts before = gt_oracle_get_counts(o);
+    GT_CHECK(gt_oracle_logits_grad(o, x, n, dl, g, z, &err) == GT_OK, "%s", err.message);
+    gt_oracle_counts after = gt_oracle_get_counts(o);
+    GT_CHECK(after.forward - before.forward == eot * n && after.backward - before.backward == eot * n,
+             "EOT %d: counted %lld forward, %lld backward", eot, (long long)(after.forward - before.forward),
+             (long long)(after.backward - before.backward));
+    io->copy_to_host(f.be, g_h, g, sizeof g_h, &err);
+    io->copy_to_host(f.be, z_h, z, sizeof z_h, &err);
+    logits_of(&f, f.x, n, z_ref);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < DL; j++) {
+        double want = 0;
+        for (int c = 0; c < KL; c++) want += (double)dl_h[i * KL + c] * g_wl[c * DL + j];
+        GT_CHECK_CLOSE(g_h[i * DL + j], want, 1e-5, 1e-5, "gradient of a logit combination");
+      }
+      for (int c = 0; c < KL; c++) GT_CHECK(z_h[i * KL + c] == z_ref[i * KL + c], "logits row %d class %d", i, c);
+    }
+    GT_CHECK(gt_oracle_logits_grad(o, x, n, NULL, g, NULL, &err) == GT_ERR_USAGE, "NULL dlogits accepted");
+    GT_CHECK(gt_oracle_logits_grad(o, x, MAXB + 1, dl, g, NULL, &err) == GT_ERR_USAGE, "batch beyond the max accepted");
+    io->buffer_free(f.be, x);
+    io->buffer_free(f.be, dl);
+    io->buffer_free(f.be, g);
+    io->buffer_free(f.be, z);
+    gt_oracle_free(o);
+  }
+  fixture_close(&f);
+}
+
+/* ---- the committed cnn ---- */
+
+static double median_norm(const gt_attack_result *r, int64_t *broken) {
+  double v[64];
+  int c = 0;
+  *broken = 0;
+  for (int64_t i = 0; i < r->n && c < 64; i++) {
+    if (!r->clean_correct[i]) continue;
+    v[c++] = r->success[i] ? r->norm[i] : INFINITY;
+    *broken += r->success[i];
+  }
+  for (int a = 1; a < c; a++) /* insertion sort */
+    for (int b = a; b > 0 && v[b] < v[b - 1]; b--) {
+      double t = v[b];
+      v[b] = v[b - 1];
+      v[b - 1] = t;
+    }
+  return c ? v[c / 2] : NAN;
+}
+
+static void test_cnn_fixture(void) {
+  gt_error err = {0};
+  gt_dataset *ds = NULL;
+  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK) {
+    gt_test_skip("Fashion-MNIST not available: %s", err.message);
+    return;
+  }
+  int64_t n = quick() ? 6 : 16;
+  gt_graph *g = NULL;
+  gt_backend *be = NULL;
+  gt_model *m = NULL;
+  int ok = GT_CHECK(gt_dataset_take_first(ds, n, &err) == GT_OK, "%s", err.message) &&
+           GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
+                    "%s", err.message) &&
+           GT_CHECK(gt_backend_create("cpu", &be, &err) == GT_OK, "%s", err.message) &&
+           GT_CHECK(gt_model_create(g, be, 64, &m, &err) == GT_OK, "%s", err.message);
+  /* DeepFool and FMN at their defaults (FMN: 100 steps; 40 quick); C&W shortened: 9 search steps
+   * of 40 Adam steps at learning rate 0.05 (its defaults, 1000 steps at 0.01, take minutes here). */
+  const char *names[3] = {"deepfool", "fmn", "cw-l2"};
+  int steps[3] = {0, quick() ? 40 : 0, quick() ? 10 : 40};
+  float lr[3] = {0.0f, 0.0f, 0.05f};
+  double med[3] = {0, 0, 0}, secs[3] = {0, 0, 0};
+  int64_t broken[3] = {0, 0, 0}, clean = 0;
+  for (int a = 0; ok && a < 3; a++) {
+    gt_attack_config cfg;
+    gt_attack_config_init(&cfg);
+    cfg.norm = GT_NORM_L2;
+    cfg.steps = steps[a];
+    cfg.step_size = lr[a];
+    gt_attack_result r;
+    double t0 = seconds_now();
+    ok = GT_CHECK(gt_attack_run_dataset(names[a], &cfg, m, ds, NULL, &r, &err) == GT_OK, "%s: %s", names[a],
+                  err.message);
+    if (!ok) break;
+    secs[a] = seconds_now() - t0;
+    med[a] = median_norm(&r, &broken[a]);
+    clean = r.n_clean_correct;
+    GT_CHECK(r.n_unconfirmed == 0 && r.n_nonfinite == 0, "%s: %lld unconfirmed, %lld non-finite", names[a],
+             (long long)r.n_unconfirmed, (long long)r.n_nonfinite);
+    printf("    cnn L2, %lld points (%lld clean-correct): %-8s (%d steps) breaks %lld, median norm %.4f, %.1f s, "
+           "%lld fwd %lld bwd\n",
+           (long long)n, (long long)clean, names[a], r.config.steps, (long long)broken[a], med[a], secs[a],
+           (long long)r.total.forward, (long long)r.total.backward);
+    gt_attack_result_free(&r);
+  }
+  if (ok) {
+    GT_CHECK(broken[0] == clean && broken[1] == clean, "deepfool broke %lld, fmn %lld of %lld", (long long)broken[0],
+             (long long)broken[1], (long long)clean);
+    GT_CHECK(med[1] <= 1.15 * med[0], "median L2: fmn %.4f vs deepfool %.4f", med[1], med[0]);
+    if (!quick())
+      GT_CHECK(broken[2] >= clean - 1 && med[2] <= 2.0 * med[0], "cw-l2 broke %lld of %lld, median %.4f vs deepfool %.4f",
+               (long long)broken[2], (long long)clean, med[2], med[0]);
+  }
+  gt_model_free(m);
+  gt_backend_free(be);
+  gt_graph_free(g);
+  gt_dataset_free(ds);
+}
+
+/* ---- configurations ---- */
+
+static void test_bad_configs(void) {
+  fixture f;
+  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  make_points(&f, 0.0, 1.0, 3);
+  gt_attack_points pts = points_of(&f);
+  gt_error err = {0};
+  gt_attack_result r;
+  gt_attack_config cfg;
+  gt_attack_config_init(&cfg);
+  cfg.norm = GT_NORM_LINF;
+  GT_CHECK(gt_attack_run("cw-l2", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "Linf"),
+           "cw-l2 Linf: %s", err.message);
+  cfg.norm = GT_NORM_L1;
+  GT_CHECK(gt_attack_run("fmn", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "L1"),
+           "fmn L1: %s", err.message);
+  cfg.norm = GT_NORM_L2;
+  cfg.eps = -1.0f;
+  GT_CHECK(gt_attack_run("fmn", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "cap"),
+           "negative eps: %s", err.message);
+  cfg.eps = NAN;
+  GT_CHECK(gt_attack_run("deepfool", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE, "NaN eps accepted");
+  cfg.eps = 0.0f;
+  cfg.step_size = 0.1f;
+  GT_CHECK(gt_attack_run("deepfool", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "step"),
+           "deepfool step size: %s", err.message);
+  cfg.step_size = -1.0f;
+  GT_CHECK(gt_attack_run("cw-l2", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE, "negative learning rate accepted");
+  cfg.step_size = 0.0f;
+  cfg.restarts = 2;
+  GT_CHECK(gt_attack_run("fmn", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "restart"),
+           "fmn restarts: %s", err.message);
+  cfg.restarts = 0;
+  cfg.loss = GT_LOSS_DLR;
+  GT_CHECK(gt_attack_run("cw-l2", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "dlr"),
+           "cw-l2 with DLR: %s", err.message);
+  cfg.loss = GT_LOSS_CE;
+  cfg.random_start = 1;
+  GT_CHECK(gt_attack_run("fmn", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE, "fmn random start accepted");
+  cfg.random_start = -1;
+  cfg.targeted = GT_TARGET_RANDOM;
+  GT_CHECK(gt_attack_run("deepfool", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "target"),
+           "deepfool targeted: %s", err.message);
+  cfg.targeted = GT_TARGET_NONE;
+  cfg.steps = 2000000;
+  GT_CHECK(gt_attack_run("deepfool", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE, "2e6 steps accepted");
+  /* No points: a valid empty run; defaults are reported. */
+  cfg.steps = 0;
+  pts.n = 0;
+  const char *names[3] = {"cw-l2", "deepfool", "fmn"};
+  const int default_steps[3] = {1000, 50, 100};
+  const float default_step[3] = {0.01f, 0.0f, 1.0f};
+  for (int a = 0; a < 3; a++) {
+    GT_CHECK(gt_attack_run(names[a], &cfg, f.m, &pts, NULL, &r, &err) == GT_OK && r.n == 0, "%s empty run: %s",
+             names[a], err.message);
+    GT_CHECK(r.config.steps == default_steps[a] && r.config.step_size == default_step[a] &&
+                 r.config.loss == GT_LOSS_CW,
+             "%s defaults: %d steps, step size %g, loss %s", names[a], r.config.steps, (double)r.config.step_size,
+             gt_loss_name(r.config.loss));
+    const gt_attack *at = gt_attack_find(names[a]);
+    GT_CHECK(at && at->goal == GT_GOAL_MIN_NORM && at->access == GT_ACCESS_GRADIENT, "%s descriptor", names[a]);
+    gt_attack_result_free(&r);
+  }
+  fixture_close(&f);
+}
+
+int main(void) {
+  gt_test_run("closed form on a linear classifier", test_closed_form_linear);
+  gt_test_run("invariants on ref", test_invariants_ref);
+  gt_test_run("invariants on cpu", test_invariants_cpu);
+  gt_test_run("eps is a cap", test_eps_cap);
+  gt_test_run("EOT on a deterministic model", test_eot);
+  gt_test_run("oracle gradient of a logit combination", test_oracle_logits_grad);
+  gt_test_run("bad configurations", test_bad_configs);
+  gt_test_run("cnn fixture: median L2 norms", test_cnn_fixture);
+  return gt_test_finish();
+}
