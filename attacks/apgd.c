@@ -38,6 +38,9 @@
 #include "attack/attack_util.h"
 #include "gauntlet/workset.h"
 
+/* AutoAttack's APGD-T: the 2nd..10th highest clean logits. */
+#define APGD_T_DEFAULT_RANKS 9
+
 typedef struct apgd_state {
   gt_attack_config cfg;
   gt_oracle *o;
@@ -96,11 +99,11 @@ static gt_status resolve_common(apgd_variant var, gt_attack_config *cfg, gt_erro
     if (cfg->loss != GT_LOSS_CE && cfg->loss != GT_LOSS_DLR)
       return gt_error_set(err, GT_ERR_USAGE, "apgd-t ascends the targeted dlr loss, not %s", gt_loss_name(cfg->loss));
     cfg->targeted = GT_TARGET_TOP;
-    cfg->n_target_ranks = 9;
+    cfg->n_target_ranks = APGD_T_DEFAULT_RANKS;
     cfg->loss = GT_LOSS_CE_TARGETED;
     if ((int64_t)cfg->restarts * cfg->n_target_ranks > (int64_t)GT_RNG_MAX_RESTART + 1)
-      return gt_error_set(err, GT_ERR_LIMIT, "apgd-t: %d restarts x 9 target ranks is beyond %u runs per point",
-                          cfg->restarts, GT_RNG_MAX_RESTART + 1);
+      return gt_error_set(err, GT_ERR_LIMIT, "apgd-t: %d restarts x %d target ranks is beyond %u runs per point",
+                          cfg->restarts, APGD_T_DEFAULT_RANKS, GT_RNG_MAX_RESTART + 1);
   }
   gt_status st = resolve_loss(var, cfg, err);
   if (st != GT_OK) return st;

@@ -78,7 +78,7 @@ gt_status gt_fab_step(fab_state *s, gt_error *err);
  * segment from the clean point to `best`, keeping `best` adversarial; updates best and its norm. */
 gt_status gt_fab_final_search(fab_state *s, gt_error *err);
 
-/* Host upload of n floats into a [cap] device array. */
+/* Copies of n elements of elem bytes between the host and the oracle's backend. */
 gt_status gt_fab_upload(fab_state *s, void *dst, const void *src, int64_t n, size_t elem, gt_error *err);
 gt_status gt_fab_download(fab_state *s, void *dst, const void *src, int64_t n, size_t elem, gt_error *err);
 

@@ -807,6 +807,17 @@ static void test_targets_restarts_passes(void) {
                  "point %d: %lld forward, %lld backward", i, (long long)r.forward[i], (long long)r.backward[i]);
       }
     GT_CHECK(survivors > 0, "no survivor to count passes on");
+    /* EOT 2 on a deterministic model: the same outcome, the Jacobian's passes twice. */
+    cfg.eot = 2;
+    if (run_fab(&f, "fab", &cfg, xb, &r2)) {
+      for (int i = 0; i < NPTS; i++) {
+        GT_CHECK(r2.success[i] == r.success[i] && r2.norm[i] == r.norm[i], "EOT 2 changed point %d", i);
+        if (r.clean_correct[i] && !r.success[i])
+          GT_CHECK(r2.backward[i] == 2 * r.backward[i] && r2.forward[i] == r.forward[i] + 6,
+                   "EOT 2 passes of point %d: %lld / %lld", i, (long long)r2.forward[i], (long long)r2.backward[i]);
+      }
+      gt_attack_result_free(&r2);
+    }
     gt_attack_result_free(&r);
   }
   /* Restarts: different seeds draw different starts; more restarts never give larger norms. */

@@ -55,6 +55,8 @@ gt_status gt_model_loss_grad(gt_model *m, const float *x_dev, int64_t n, gt_loss
 typedef struct gt_pass_counts {
   int64_t forward_samples;
   int64_t backward_samples;
+  double seconds; /* host wall time inside forward and backward passes (benchmarks: the rest of an
+                     attack's time is its own work; exact on synchronous backends) */
 } gt_pass_counts;
 gt_pass_counts gt_model_pass_counts(const gt_model *m);
 

@@ -65,9 +65,9 @@ gt_status gt_oracle_logits(gt_oracle *o, const float *x, int64_t n, float *logit
 gt_status gt_oracle_loss_grad(gt_oracle *o, const float *x, int64_t n, gt_loss_kind kind, const int32_t *labels,
                               const int32_t *targets, float *loss, float *grad, float *logits, gt_error *err);
 
-/* Input gradients of logit differences, for attacks that linearise decision boundaries (FAB;
- * DeepFool and FMN need the same): ONE forward pass on x [n, d], then m backward passes through it
- * (1 <= m <= k). For j < m and row i, with c = classes[j * n + i] and y = labels[i]:
+/* Input gradients of logit differences, for attacks that linearise decision boundaries (FAB):
+ * ONE forward pass on x [n, d], then m backward passes through it (1 <= m <= k), where
+ * gt_oracle_logits_grad below costs a forward pass per difference. For j < m and row i, with c = classes[j * n + i] and y = labels[i]:
  *   diff   [m, n]     z_c - z_y (EOT mean)                      NULL: not wanted
  *   grads  [m, n, d]  d (z_c - z_y) / d x_i (EOT mean); block j starts at grads + j * n * d
  *   logits [n, k]     logits of the first pass                  NULL: not wanted

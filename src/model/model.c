@@ -5,6 +5,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* One piece of backend memory that one or more values (a value and its views) live in. */
 typedef struct storage {
@@ -242,6 +249,7 @@ gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error 
     return gt_error_set(err, GT_ERR_USAGE, "batch of %lld samples is outside 1..%lld", (long long)n,
                         (long long)m->max_batch);
   const gt_graph *g = m->graph;
+  double t0 = seconds_now();
   m->storages[m->value_storage[g->input]].data = (float *)x_dev; /* read only: no op writes its input */
   bind_batch(m, n);
   m->n = n;
@@ -254,6 +262,7 @@ gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error 
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) forward: ", node->name, gt_op_name(node->op));
   }
   m->counts.forward_samples += n;
+  m->counts.seconds += seconds_now() - t0;
   return GT_OK;
 }
 
@@ -275,6 +284,7 @@ gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev
   if (m->n < 1) return gt_error_set(err, GT_ERR_USAGE, "backward called before any forward pass");
   const gt_graph *g = m->graph;
   const gt_backend_iface *be = m->be->iface;
+  double t0 = seconds_now();
   gt_status st = ensure_grad_buffers(m, err);
   if (st != GT_OK) return st;
   m->storages[m->value_storage[g->input]].grad = dx_dev;
@@ -295,6 +305,7 @@ gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) backward: ", node->name, gt_op_name(node->op));
   }
   m->counts.backward_samples += m->n;
+  m->counts.seconds += seconds_now() - t0;
   return GT_OK;
 }
 

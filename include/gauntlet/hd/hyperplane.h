@@ -26,7 +26,8 @@
  * finds the answer, the unconstrained projection |c| / ||w||_q. Later trials are geometric means
  * while the bracket spans more than a factor 4 (breakpoints r_i / |w_i| can span many decades),
  * then midpoints. The L1 threshold T is found exactly by a radix select on the float bits of |w_i|,
- * weighted by |w_i| r_i (5 passes, 256 counters), as gt_dir_l1_threshold does with counts.
+ * weighted by |w_i| r_i (four counting passes of 256 counters), as gt_dir_l1_threshold does with
+ * counts.
  *
  * When the plane misses the box (the whole room buys less than |c|), the answer is the corner
  * reached by moving every useful coordinate through its whole room: the box point nearest to the

@@ -262,8 +262,8 @@ static gt_status cpu_square_step(gt_backend *be, const gt_vec_square *sq, gt_err
   return cpu_square(be, sq, 1, err);
 }
 
-/* A Linf / L2 projection makes a handful of passes over the row (one when the box does not bind),
- * L1 six. */
+/* A Linf / L2 projection makes a handful of passes over the row (three when the box does not
+ * bind), L1 seven. */
 static gt_status cpu_project_hyperplane(gt_backend *be, gt_norm norm, const float *x, const float *w, const float *a,
                                         const float *f, int64_t n, int64_t d, float *out, gt_error *err) {
   const char *op = "project_hyperplane";

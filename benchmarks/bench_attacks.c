@@ -1,0 +1,87 @@
+/* Attack throughput on the cpu backend: PGD-40 and APGD-CE-100 at batch 256 on the reference
+ * models, in sample-steps per second (one gradient step of one point), and the share of time spent
+ * outside the model's forward and backward passes (the attack's own vector work, compaction,
+ * bookkeeping), from the model's own clock of time inside its passes (gt_model_pass_counts).
+ * A small eps keeps most points robust, so batches stay near full and every step is counted.
+ *
+ *   bench_attacks [--n N] [--eps E] [model.onnx ...]   (default: cnn, resnet, mlp fixtures) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gauntlet/attack.h"
+#include "gauntlet/data.h"
+#include "gauntlet/model.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  int64_t n = 256;
+  float eps = 0.01f;
+  const char *models[16];
+  int n_models = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoll(argv[++i]);
+    else if (!strcmp(argv[i], "--eps") && i + 1 < argc) eps = (float)atof(argv[++i]);
+    else if (n_models < 16) models[n_models++] = argv[i];
+  }
+  static char defaults[3][512];
+  static const char *names[3] = {"cnn", "resnet", "mlp"};
+  if (n_models == 0)
+    for (int i = 0; i < 3; i++) {
+      snprintf(defaults[i], sizeof defaults[i], "%s/models/%s.onnx", GT_FIXTURES_DIR, names[i]);
+      models[n_models++] = defaults[i];
+    }
+  gt_error err = {0};
+  gt_dataset *ds = NULL;
+  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK || gt_dataset_take_first(ds, n, &err) != GT_OK) {
+    fprintf(stderr, "bench_attacks: %s\n", err.message);
+    return 1;
+  }
+  printf("| model | attack | points | eps | seconds | sample-steps/s | fwd/bwd passes | time outside model passes |\n");
+  printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (int i = 0; i < n_models; i++) {
+    gt_graph *g = NULL;
+    gt_backend *be = NULL;
+    gt_model *m = NULL;
+    if (gt_graph_load_classifier(models[i], 0, NULL, NULL, &g, &err) != GT_OK ||
+        gt_backend_create("cpu", &be, &err) != GT_OK || gt_model_create(g, be, n, &m, &err) != GT_OK) {
+      fprintf(stderr, "bench_attacks: %s\n", err.message);
+      return 1;
+    }
+    static const char *attacks[2] = {"pgd", "apgd-ce"};
+    static const int steps[2] = {40, 100};
+    for (int a = 0; a < 2; a++) {
+      gt_attack_config cfg;
+      gt_attack_config_init(&cfg);
+      cfg.eps = eps;
+      cfg.steps = steps[a];
+      cfg.batch = n;
+      gt_attack_result res;
+      memset(&res, 0, sizeof res);
+      double t0 = now(), model0 = gt_model_pass_counts(m).seconds;
+      if (gt_attack_run_dataset(attacks[a], &cfg, m, ds, NULL, &res, &err) != GT_OK) {
+        fprintf(stderr, "bench_attacks: %s\n", err.message);
+        return 1;
+      }
+      double seconds = now() - t0;
+      double model_time = gt_model_pass_counts(m).seconds - model0;
+      const char *base = strrchr(models[i], '/') ? strrchr(models[i], '/') + 1 : models[i];
+      printf("| %s | %s-%d | %lld | %g | %.2f | %.0f | %lld / %lld | %.1f%% |\n", base, attacks[a], steps[a],
+             (long long)n, (double)eps, seconds, (double)res.total.backward / seconds, (long long)res.total.forward,
+             (long long)res.total.backward, 100.0 * (1.0 - model_time / seconds));
+      fflush(stdout);
+      gt_attack_result_free(&res);
+    }
+    gt_model_free(m);
+    gt_backend_free(be);
+    gt_graph_free(g);
+  }
+  gt_dataset_free(ds);
+  return 0;
+}
