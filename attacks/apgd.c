@@ -39,7 +39,6 @@
 #include "gauntlet/workset.h"
 
 /* AutoAttack's APGD-T: the 2nd..10th highest clean logits. */
-#define APGD_T_DEFAULT_RANKS 9
 
 typedef struct apgd_state {
   gt_attack_config cfg;
@@ -93,18 +92,6 @@ static gt_status resolve_loss(apgd_variant var, gt_attack_config *cfg, gt_error 
 
 static gt_status resolve_common(apgd_variant var, gt_attack_config *cfg, gt_error *err) {
   const char *name = variant_name(var);
-  if (var == APGD_T && cfg->targeted == GT_TARGET_NONE) {
-    /* AutoAttack's APGD-T. The run loop resolved the target fields for an untargeted run, so the
-     * rank count is set here (not capped at classes - 1: ranks without a class are empty rounds). */
-    if (cfg->loss != GT_LOSS_CE && cfg->loss != GT_LOSS_DLR)
-      return gt_error_set(err, GT_ERR_USAGE, "apgd-t ascends the targeted dlr loss, not %s", gt_loss_name(cfg->loss));
-    cfg->targeted = GT_TARGET_TOP;
-    cfg->n_target_ranks = APGD_T_DEFAULT_RANKS;
-    cfg->loss = GT_LOSS_CE_TARGETED;
-    if ((int64_t)cfg->restarts * cfg->n_target_ranks > (int64_t)GT_RNG_MAX_RESTART + 1)
-      return gt_error_set(err, GT_ERR_LIMIT, "apgd-t: %d restarts x %d target ranks is beyond %u runs per point",
-                          cfg->restarts, APGD_T_DEFAULT_RANKS, GT_RNG_MAX_RESTART + 1);
-  }
   gt_status st = resolve_loss(var, cfg, err);
   if (st != GT_OK) return st;
   if (cfg->steps == 0) cfg->steps = GT_APGD_DEFAULT_STEPS;
@@ -516,6 +503,7 @@ const gt_attack gt_attack_apgd_dlr = {
 const gt_attack gt_attack_apgd_t = {
     .name = "apgd-t",
     .summary = "Auto-PGD on the targeted DLR loss over the top-9 other classes (AutoAttack's APGD-T; >= 4 classes)",
+    .default_target = GT_TARGET_TOP,
     .norms = APGD_NORMS,
     .access = GT_ACCESS_GRADIENT,
     .goal = GT_GOAL_BOUNDED,

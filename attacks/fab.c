@@ -34,7 +34,6 @@
 #include "attack/attack_util.h"
 #include "fab.h"
 
-#define FAB_T_DEFAULT_RANKS 9
 
 /* AutoAttack's default radius per norm when no eps is given (Linf, L2, L1). */
 static const float fab_unbounded_radius[GT_NORM_COUNT] = {0.3f, 1.0f, 5.0f};
@@ -59,22 +58,7 @@ static gt_status resolve_common(const char *name, gt_attack_config *cfg, gt_erro
 
 static gt_status fab_resolve(gt_attack_config *cfg, gt_error *err) { return resolve_common("fab", cfg, err); }
 
-/* Without a target mode, fab-t runs the top-ranks mode. The run loop has already resolved the
- * untargeted settings (1 rank, untargeted loss), so they are set here: 9 ranks (ranks beyond the
- * model's classes find no target and are skipped) and the targeted loss name (FAB reads no loss). */
-static gt_status fab_t_resolve(gt_attack_config *cfg, gt_error *err) {
-  if (cfg->targeted == GT_TARGET_NONE) {
-    cfg->targeted = GT_TARGET_TOP;
-    cfg->n_target_ranks = FAB_T_DEFAULT_RANKS;
-    if (cfg->loss == GT_LOSS_CE) cfg->loss = GT_LOSS_CE_TARGETED;
-    if (cfg->loss == GT_LOSS_DLR) cfg->loss = GT_LOSS_DLR_TARGETED;
-    if (cfg->loss == GT_LOSS_CW) cfg->loss = GT_LOSS_CW_TARGETED;
-    if ((int64_t)cfg->restarts * FAB_T_DEFAULT_RANKS > (int64_t)GT_RNG_MAX_RESTART + 1)
-      return gt_error_set(err, GT_ERR_LIMIT, "fab-t: %d restarts x %d target ranks is beyond %u runs per point",
-                          cfg->restarts, FAB_T_DEFAULT_RANKS, GT_RNG_MAX_RESTART + 1);
-  }
-  return resolve_common("fab-t", cfg, err);
-}
+static gt_status fab_t_resolve(gt_attack_config *cfg, gt_error *err) { return resolve_common("fab-t", cfg, err); }
 
 static void fab_destroy(void *state) {
   fab_state *s = state;
@@ -216,6 +200,7 @@ const gt_attack gt_attack_fab = {
 const gt_attack gt_attack_fab_t = {
     .name = "fab-t",
     .summary = "targeted FAB, one target class per run, 9 top-ranked targets by default (AutoAttack's FAB-T)",
+    .default_target = GT_TARGET_TOP,
     .norms = FAB_NORMS,
     .access = GT_ACCESS_GRADIENT,
     .goal = GT_GOAL_MIN_NORM,

@@ -597,20 +597,22 @@ static void test_cnn_fixture(void) {
     gt_test_skip("Fashion-MNIST not available: %s", err.message);
     return;
   }
-  int64_t n = quick() ? 6 : 16;
+  int64_t n = quick() ? 8 : 24;
   gt_graph *g = NULL;
   gt_backend *be = NULL;
   gt_model *m = NULL;
   int ok = GT_CHECK(gt_dataset_take_first(ds, n, &err) == GT_OK, "%s", err.message) &&
            GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
                     "%s", err.message) &&
-           GT_CHECK(gt_backend_create("cpu", &be, &err) == GT_OK, "%s", err.message) &&
+           GT_CHECK(gt_backend_cpu_create(&be, 1, &err) == GT_OK, "%s", err.message) &&
            GT_CHECK(gt_model_create(g, be, 64, &m, &err) == GT_OK, "%s", err.message);
-  /* DeepFool and FMN at their defaults (FMN: 100 steps; 40 quick); C&W shortened: 9 search steps
-   * of 40 Adam steps at learning rate 0.05 (its defaults, 1000 steps at 0.01, take minutes here). */
+  /* One thread: DeepFool runs many small passes, whose OpenMP barriers cost far more than their
+   * work on a busy machine (the cpu backend's threading is covered by the invariants above).
+   * DeepFool and FMN at their defaults (FMN: 100 steps; 40 quick); C&W shortened: 9 search steps
+   * of 100 Adam steps at learning rate 0.03 (its defaults, 1000 steps at 0.01, take minutes). */
   const char *names[3] = {"deepfool", "fmn", "cw-l2"};
-  int steps[3] = {0, quick() ? 40 : 0, quick() ? 10 : 40};
-  float lr[3] = {0.0f, 0.0f, 0.05f};
+  int steps[3] = {0, quick() ? 40 : 0, quick() ? 20 : 100};
+  float lr[3] = {0.0f, 0.0f, 0.03f};
   double med[3] = {0, 0, 0}, secs[3] = {0, 0, 0};
   int64_t broken[3] = {0, 0, 0}, clean = 0;
   for (int a = 0; ok && a < 3; a++) {
@@ -640,7 +642,7 @@ static void test_cnn_fixture(void) {
              (long long)broken[1], (long long)clean);
     GT_CHECK(med[1] <= 1.15 * med[0], "median L2: fmn %.4f vs deepfool %.4f", med[1], med[0]);
     if (!quick())
-      GT_CHECK(broken[2] >= clean - 1 && med[2] <= 2.0 * med[0], "cw-l2 broke %lld of %lld, median %.4f vs deepfool %.4f",
+      GT_CHECK(broken[2] == clean && med[2] <= 1.6 * med[0], "cw-l2 broke %lld of %lld, median %.4f vs deepfool %.4f",
                (long long)broken[2], (long long)clean, med[2], med[0]);
   }
   gt_model_free(m);

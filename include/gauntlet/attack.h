@@ -118,6 +118,8 @@ typedef struct gt_attack {
   gt_attack_access access;
   gt_attack_goal goal;
   int targeted;              /* 1: accepts targeted modes */
+  gt_target_mode default_target; /* the mode used when the caller asks for none: GT_TARGET_NONE for most;
+                                    GT_TARGET_TOP for apgd-t and fab-t (AutoAttack's targeted members) */
   /* Replaces the defaults of the fields it reads by its own values and checks them (the run loop
    * has already checked norm, eps, restarts, batch, targets, loss and eot). */
   gt_status (*resolve)(gt_attack_config *cfg, gt_error *err);

@@ -103,6 +103,7 @@ static gt_status resolve_config(const gt_attack *a, gt_attack_config *cfg, const
   if (cfg->restarts < 0) return gt_error_set(err, GT_ERR_USAGE, "%s: %d restarts", a->name, cfg->restarts);
   int64_t max_batch = gt_oracle_max_batch(o);
   if (cfg->batch <= 0 || cfg->batch > max_batch) cfg->batch = max_batch;
+  if (cfg->targeted == GT_TARGET_NONE) cfg->targeted = a->default_target;
   if ((int)cfg->targeted < GT_TARGET_NONE || cfg->targeted > GT_TARGET_TOP)
     return gt_error_set(err, GT_ERR_USAGE, "%s: unknown target mode %d", a->name, (int)cfg->targeted);
   if (cfg->targeted != GT_TARGET_NONE && !a->targeted)
