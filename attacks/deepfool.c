@@ -251,7 +251,8 @@ static gt_status take_step(df_state *s, gt_error *err) {
     ws->coef_host[i] = l2 ? dist / (s->wn_h[i] + DF_NORM_GUARD) : dist;
   }
   gt_status st = GT_OK;
-  if (!l2) st = v->direction(be, GT_NORM_LINF, s->best, NULL, NULL, n, d, ws->x, err); /* sign(w_l); x is rebuilt below */
+  /* Linf: sign(w_l) goes to x, which is rebuilt from x0 and p right after. */
+  if (!l2) st = v->direction(be, GT_NORM_LINF, s->best, NULL, NULL, n, d, ws->x, err);
   const float *dir = l2 ? s->best : ws->x;
   if (st == GT_OK) st = to_dev(s->o, ws->coef, ws->coef_host, (size_t)n * sizeof(float), err);
   if (st == GT_OK) st = v->axpby(be, ws->ones, s->ptotal, ws->coef, dir, n, d, s->ptotal, err);

@@ -29,10 +29,11 @@
  * Library divides the per-sample loss, as here. The floor is the growth rule the algorithm itself
  * applies once a first adversarial point is known, and the shrinking phase removes the excess.
  *
- * Defaults (the paper and its reference implementations): steps 100, alpha_init (the step size)
- * 1.0, alpha_final alpha_init / 100, gamma_init 0.05, gamma_final 0.001, start at delta = 0 (no
- * starting point search). Targeted modes use the targeted logit difference. Deterministic
- * (restarts > 1 refused). eps is a cap (attacks/minnorm.h).
+ * Defaults: steps 100 (Gauntlet's choice: Adversarial Library and Foolbox default to 10); as the
+ * reference implementations, alpha_init (the step size) 1.0, alpha_final alpha_init / 100,
+ * gamma_init 0.05, gamma_final 0.001, start at delta = 0 (no starting-point search). Targeted
+ * modes use the targeted logit difference. Deterministic (restarts > 1 refused). eps is a cap
+ * (attacks/minnorm.h).
  * Cost per row: steps forward and backward passes (EOT K: K times that). */
 #include <math.h>
 #include <stdlib.h>
@@ -67,7 +68,8 @@ typedef struct fmn_state {
 static gt_status fmn_resolve(gt_attack_config *cfg, gt_error *err) {
   if (cfg->step_size == 0.0f) cfg->step_size = FMN_ALPHA_INIT;
   if (!(cfg->step_size > 0.0f) || isinf(cfg->step_size))
-    return gt_error_set(err, GT_ERR_USAGE, "fmn: step size (alpha_init) %g, need finite and > 0", (double)cfg->step_size);
+    return gt_error_set(err, GT_ERR_USAGE, "fmn: step size (alpha_init) %g, need finite and > 0",
+                        (double)cfg->step_size);
   return gt_minnorm_resolve("fmn", cfg, FMN_DEFAULT_STEPS, err);
 }
 

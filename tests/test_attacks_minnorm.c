@@ -191,7 +191,8 @@ static int run_attack(fixture *f, const char *name, const gt_attack_config *cfg,
   gt_attack_points pts = points_of(f);
   pts.targets = targets;
   gt_status st = gt_attack_run(name, cfg, f->m, &pts, x_adv, r, &err);
-  return GT_CHECK(st == GT_OK, "%s: %s", name, err.message) && GT_CHECK(r->n == NPTS, "%s: %lld results", name, (long long)r->n);
+  return GT_CHECK(st == GT_OK, "%s: %s", name, err.message) &&
+         GT_CHECK(r->n == NPTS, "%s: %lld results", name, (long long)r->n);
 }
 
 /* The invariants every run keeps; cap: the eps cap (+inf: none). */
@@ -368,7 +369,8 @@ static void invariants_on(const char *backend) {
   for (size_t c = 0; c < sizeof g_inv / sizeof g_inv[0]; c++) {
     const inv_case *ic = &g_inv[c];
     char what[96];
-    snprintf(what, sizeof what, "%s %s %s %s", backend, ic->name, gt_norm_name(ic->norm), gt_target_mode_name(ic->targeted));
+    snprintf(what, sizeof what, "%s %s %s %s", backend, ic->name, gt_norm_name(ic->norm),
+             gt_target_mode_name(ic->targeted));
     gt_attack_config cfg;
     gt_attack_config_init(&cfg);
     cfg.norm = ic->norm;
@@ -508,8 +510,8 @@ static void test_eot(void) {
         GT_CHECK(r3.backward[i] == 3 * r1.backward[i], "%s EOT 3: point %d backward %lld vs %lld", names[a], i,
                  (long long)r3.backward[i], (long long)r1.backward[i]);
         if (r1.success[i])
-          GT_CHECK(fabsf(r1.norm[i] - r3.norm[i]) <= 1e-4f * r1.norm[i], "%s EOT 3: point %d norm %g vs %g", names[a], i,
-                   (double)r3.norm[i], (double)r1.norm[i]);
+          GT_CHECK(fabsf(r1.norm[i] - r3.norm[i]) <= 1e-4f * r1.norm[i], "%s EOT 3: point %d norm %g vs %g",
+                   names[a], i, (double)r3.norm[i], (double)r1.norm[i]);
       }
       gt_attack_result_free(&r3);
     }

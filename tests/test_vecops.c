@@ -425,8 +425,17 @@ static void test_tanh_adam(void) {
                "x aliasing w: %s", err.message);
       GT_CHECK(gt_ref_vec_iface.tanh_init(g_ref, x0, n, d, x0, xs, &err) == GT_ERR_USAGE, "w aliasing x0 accepted");
     }
-    free(x0), free(xs), free(g), free(coef), free(w0);
-    for (int b = 0; b < 2; b++) free(w[b]), free(m[b]), free(v[b]), free(x[b]);
+    free(x0);
+    free(xs);
+    free(g);
+    free(coef);
+    free(w0);
+    for (int b = 0; b < 2; b++) {
+      free(w[b]);
+      free(m[b]);
+      free(v[b]);
+      free(x[b]);
+    }
   }
 }
 

@@ -323,7 +323,9 @@ static gt_status finish_chunk(run_ctx *c, const gt_attack_points *pts, int64_t s
         res->norm[p] = (float)gt_lp_norm_row(c->cfg.norm, row, x, d);
         if (!(res->norm[p] <= res->max_norm)) res->max_norm = res->norm[p];
         double limit = (double)c->cfg.eps * (1.0 + GT_EPS_REL_SLACK) + GT_EPS_ABS_SLACK;
-        if (c->attack->goal == GT_GOAL_BOUNDED && !((double)res->norm[p] <= limit)) res->n_over_eps++;
+        /* Bounded attacks, and minimum-norm attacks capped by a finite eps > 0, must stay within eps. */
+        int capped = c->attack->goal == GT_GOAL_BOUNDED || (c->cfg.eps > 0.0f && isfinite(c->cfg.eps));
+        if (capped && !((double)res->norm[p] <= limit)) res->n_over_eps++;
       } else {
         res->n_unconfirmed++;
       }
