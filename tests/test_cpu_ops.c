@@ -291,6 +291,8 @@ static void test_conv(void) {
       {"conv 16->32 3x3 on 14x14", 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
       {"conv 1->8 3x3 on 28x28", 1, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
       {"conv 5x5 stride 2 groups 3 asymmetric", 6, 11, 8, 9, 5, 4, 2, 1, 2, 0, 1, 3, 1, 2, 3, 1},
+      {"conv column blocks split output rows", 3, 13, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {"conv stride 2, column blocks split rows", 2, 30, 27, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int b = 0; b < 2; b++) conv_case(&shapes[i], g_batches[b]);

@@ -174,7 +174,7 @@ gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *
       int64_t n = t / g.groups, grp = t % g.groups;
       const float *xg = x + (n * g.c + grp * g.cg) * g.h * g.w;
       float *buf = g.pointwise ? NULL : scratch + (int64_t)omp_get_thread_num() * slice;
-      if (!g.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.cg, buf, g.ohw);
+      if (!g.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.cg, 0, g.ohw, buf, g.ohw);
       const float *col = g.pointwise ? xg : buf;
       gemm_forward(&g, wt + grp * g.mg * g.kc, col, bias ? bias + grp * g.mg : NULL,
                    y + (n * g.m + grp * g.mg) * g.ohw, 0, g.ohw);
@@ -182,20 +182,20 @@ gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *
     return GT_OK;
   }
 
-  /* Small batch: all threads on one (sample, group) at a time; the column buffer is slice 0. */
+  /* Small batch: all threads on one (sample, group) at a time, each on its own blocks of output
+   * columns: it builds those columns of the shared column buffer (slice 0) and multiplies them.
+   * No barrier between tasks: a static schedule of the same loop gives every thread the same
+   * blocks each time, so no thread touches columns another thread may still be reading. */
   int64_t width = col_block(&g), blocks = (g.ohw + width - 1) / width;
 #pragma omp parallel num_threads(nt)
   for (int64_t t = 0; t < tasks; t++) {
     int64_t n = t / g.groups, grp = t % g.groups;
     const float *xg = x + (n * g.c + grp * g.cg) * g.h * g.w;
-    if (!g.pointwise) {
-#pragma omp for schedule(static)
-      for (int64_t c = 0; c < g.cg; c++) gt_cpu_im2col(&g.patch, xg, c, c + 1, scratch, g.ohw);
-    }
     const float *col = g.pointwise ? xg : scratch;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int64_t b = 0; b < blocks; b++) {
       int64_t j0 = b * width, cols = g.ohw - j0 < width ? g.ohw - j0 : width;
+      if (!g.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.cg, j0, j0 + cols, scratch, g.ohw);
       gemm_forward(&g, wt + grp * g.mg * g.kc, col, bias ? bias + grp * g.mg : NULL,
                    y + (n * g.m + grp * g.mg) * g.ohw, j0, cols);
     }

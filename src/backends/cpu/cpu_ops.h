@@ -58,8 +58,9 @@ typedef struct gt_cpu_patch {
   int64_t kh, kw, sh, sw, dh, dw, pt, pl;
 } gt_cpu_patch;
 
-/* Writes the rows of channels [c0, c1) of col from x [C, H, W]. */
-void gt_cpu_im2col(const gt_cpu_patch *p, const float *x, int64_t c0, int64_t c1, float *col, int64_t ld);
+/* Writes columns [j0, j1) of the rows of channels [c0, c1) of col from x [C, H, W]. */
+void gt_cpu_im2col(const gt_cpu_patch *p, const float *x, int64_t c0, int64_t c1, int64_t j0, int64_t j1, float *col,
+                   int64_t ld);
 
 /* dx[c, ih, iw] += every col entry that im2col took from (c, ih, iw), for channels [c0, c1).
  * Each channel's rows feed only that channel's plane, so disjoint channel ranges may run
