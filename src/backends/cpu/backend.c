@@ -6,17 +6,17 @@
  *    pthreads OpenBLAS), and every op parallelises with OpenMP (num_threads(ctx->n_threads)):
  *    conv over (sample, group) tasks, each thread with its own slice of the preallocated scratch
  *    for its im2col matrix and its own sgemm; linear over fixed blocks of rows; elementwise and
- *    pooling ops over rows or planes. Two thread pools (OpenMP's and OpenBLAS's) never spin
+ *    pooling ops over rows or planes. The two thread pools (OpenMP's and OpenBLAS's) never spin
  *    against each other on the same cores.
- *  - Why: measured with benchmarks/bench_ops.c on the project machine (2-core EPYC, AVX2/FMA), a
- *    3x3 conv 16->32 on 14x14 at batch 256, forward + input backward, ran faster per-sample with
- *    single-threaded sgemm than as one batched im2col + one threaded sgemm + a layout transpose
- *    (the batched column matrix no longer fits in cache, and the transpose is an extra pass over
- *    memory); see the numbers in the bench output.
+ *  - Why: benchmarks/bench_ops.c times both schemes in one run. On the project machine (2-core
+ *    EPYC, AVX2/FMA; 1024^3 sgemm at 68 GFLOP/s on 2 threads) a 3x3 conv 16->32 on 14x14 at
+ *    batch 256, forward + input backward, ran at 37 GFLOP/s this way and at 23 GFLOP/s as one
+ *    batched im2col + one threaded sgemm + a layout transpose (1->8 on 28x28: 16 against 7): the
+ *    batched column matrix leaves the cache, and the transposes are extra passes over memory.
  *  - Determinism: how work is cut into tasks depends on the shapes only, never on the number of
  *    threads, and no float sum crosses tasks; so the output bytes are the same for any n_threads.
  *    (Convolutions of a batch below GT_CPU_CONV_WIDE_BATCH are cut inside the sample instead, by
- *    channels and by fixed column blocks, still independently of the thread count.) */
+ *    fixed column blocks and by channels, still independently of the thread count.) */
 #include "cpu_ops.h"
 #include "../vecops_tables.h"
 
@@ -187,7 +187,8 @@ static void warm_up_blas(int n_threads) {
   {
     float *a = calloc(64 * 300, sizeof(float)), *b = calloc(300 * 64, sizeof(float));
     float *c = calloc(64 * 64, sizeof(float));
-    if (a && b && c) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, 64, 300, 1.0f, a, 300, b, 64, 0.0f, c, 64);
+    if (a && b && c)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, 64, 300, 1.0f, a, 300, b, 64, 0.0f, c, 64);
     free(a);
     free(b);
     free(c);

@@ -57,7 +57,8 @@ static gt_status bcast_plan(const gt_op_call *call, bplan *bp, gt_error *err) {
   for (int d = 0; d < y->ndim; d++) {
     if (y->shape[d] == 1) continue;
     int k = bp->ndim;
-    int merge = k > 0 && (bp->st[0][k - 1] == 0) == (stride[0][d] == 0) && (bp->st[1][k - 1] == 0) == (stride[1][d] == 0);
+    int merge = k > 0 && (bp->st[0][k - 1] == 0) == (stride[0][d] == 0) &&
+                (bp->st[1][k - 1] == 0) == (stride[1][d] == 0);
     if (merge) k--; /* contiguous in every input that is not broadcast here: one longer dim */
     else bp->shape[k] = 1;
     bp->shape[k] *= y->shape[d];
