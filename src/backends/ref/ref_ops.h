@@ -6,33 +6,20 @@
 
 #include <stdint.h>
 
+#include "backends/op_check.h"
 #include "gauntlet/backend.h"
 
 /* ---- checks (check.c) ---- */
 
-/* Formats "ref <Op> '<node>': <message>" into err and returns code. */
-gt_status gt_ref_fail(const gt_op_call *call, gt_error *err, gt_status code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
+/* The shared argument checks (backends/op_check.h), naming this backend in messages. */
+#define gt_ref_fail(call, err, code, ...) gt_op_fail("ref", call, err, code, __VA_ARGS__)
+#define gt_ref_check_call(call, lo, hi, err) gt_op_check_call("ref", call, lo, hi, err)
+#define gt_ref_check_backward(call, lo, hi, gout, gin, err) gt_op_check_backward("ref", call, lo, hi, gout, gin, err)
+#define gt_ref_refuse_weight_grads(call, gin, first, err) gt_op_refuse_weight_grads("ref", call, gin, first, err)
+#define gt_ref_same_shape gt_op_same_shape
+#define gt_ref_unravel gt_op_unravel
 
-/* The call is usable: a node, min_inputs <= n_inputs <= max_inputs, every tensor present,
- * contiguous, of sane rank and size, with data whenever it has elements. */
-gt_status gt_ref_check_call(const gt_op_call *call, int min_inputs, int max_inputs, gt_error *err);
 
-/* For backward: the forward checks, grad_out shaped like out, each non-NULL grad_in[i] shaped
- * like in[i]. */
-gt_status gt_ref_check_backward(const gt_op_call *call, int min_inputs, int max_inputs, const gt_tensor *grad_out,
-                                gt_tensor *const *grad_in, gt_error *err);
-
-/* Weight-like inputs (index >= first) are constants: a non-NULL gradient for them is refused. */
-gt_status gt_ref_refuse_weight_grads(const gt_op_call *call, gt_tensor *const *grad_in, int first, gt_error *err);
-
-int gt_ref_same_shape(const gt_tensor *a, const gt_tensor *b);
-
-/* Multi-index of flat position `flat` in a row-major array of the given shape. */
-void gt_ref_unravel(int64_t flat, int ndim, const int64_t *shape, int64_t *idx);
 
 /* ---- ops: forward and input-gradient backward, as in gauntlet/backend.h ---- */
 
