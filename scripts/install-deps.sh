@@ -7,6 +7,7 @@ packages=(
   libopenblas-dev libcjson-dev libpng-dev zlib1g-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   dataset-fashion-mnist libonnx-testdata
+  libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

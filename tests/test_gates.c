@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "gates/smoke.h"
 #include "gauntlet/gates.h"
 #include "gt_test.h"
 
@@ -293,11 +296,48 @@ static void test_summary(void) {
   gt_leaderboard_free(&lb);
 }
 
+static void test_smoke_preset(void) {
+  const char *text =
+      "{\"models\":[{\"name\":\"cnn\",\"path\":\"cnn.onnx\"}],"
+      "\"datasets\":[{\"data\":\"fmnist:test\",\"n\":1000},{\"data\":\"fmnist:train\",\"n\":10},{\"data\":\"x\"}],"
+      "\"threat_models\":[{\"norm\":\"Linf\",\"eps\":[\"8/255\"]}],"
+      "\"attacks\":{\"suite\":\"autoattack\"},\"probes\":{\"points\":500,\"check_iterations\":true}}";
+  cJSON *c = cJSON_Parse(text);
+  gt_error err = {0};
+  if (!GT_CHECK(c && gt_smoke_preset_apply(c, "smoke", &err) == GT_OK, "%s", err.message)) return;
+  cJSON *ds = cJSON_GetObjectItem(c, "datasets");
+  GT_CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(ds, 0), "n")->valuedouble == GT_SMOKE_POINTS, "n capped");
+  GT_CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(ds, 1), "n")->valuedouble == 10, "a smaller n is kept");
+  cJSON *n2 = cJSON_GetObjectItem(cJSON_GetArrayItem(ds, 2), "n");
+  GT_CHECK(n2 && n2->valuedouble == GT_SMOKE_POINTS, "'all points' becomes the cap");
+  cJSON *attacks = cJSON_GetObjectItem(c, "attacks");
+  GT_CHECK(cJSON_IsArray(attacks) && cJSON_GetArraySize(attacks) == 2, "two attacks");
+  GT_CHECK(!strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(attacks, 0), "attack")->valuestring, "apgd-ce") &&
+               cJSON_GetObjectItem(cJSON_GetArrayItem(attacks, 0), "steps")->valuedouble == GT_SMOKE_APGD_STEPS &&
+               !strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(attacks, 1), "attack")->valuestring, "fgsm"),
+           "APGD-CE then FGSM");
+  cJSON *probes = cJSON_GetObjectItem(c, "probes");
+  GT_CHECK(cJSON_GetObjectItem(probes, "points")->valuedouble == GT_SMOKE_POINTS &&
+               cJSON_IsFalse(cJSON_GetObjectItem(probes, "check_iterations")),
+           "probes capped");
+  cJSON *preset = cJSON_GetObjectItem(c, "preset");
+  GT_CHECK(cJSON_IsString(preset) && !strcmp(preset->valuestring, "smoke"), "marked as a smoke config");
+  cJSON_Delete(c);
+
+  c = cJSON_Parse("{\"datasets\":[{\"data\":\"fmnist:test\",\"indices\":\"idx.txt\"}]}");
+  GT_CHECK(gt_smoke_preset_apply(c, "smoke", &err) == GT_ERR_USAGE && strstr(err.message, "datasets[0].indices"),
+           "index files refused: %s", err.message);
+  GT_CHECK(gt_smoke_preset_apply(c, "quick", &err) == GT_ERR_USAGE && strstr(err.message, "quick"),
+           "unknown preset: %s", err.message);
+  cJSON_Delete(c);
+}
+
 int main(void) {
   gt_test_run("minimums", test_minimums);
   gt_test_run("specific_rule_wins", test_specific_rule_wins);
   gt_test_run("baseline", test_baseline);
   gt_test_run("junit", test_junit);
   gt_test_run("summary", test_summary);
+  gt_test_run("smoke_preset", test_smoke_preset);
   return gt_test_finish();
 }
