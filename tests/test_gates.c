@@ -191,8 +191,9 @@ static void test_baseline(void) {
   gt_leaderboard_free(&old);
   board_make(&old, base_robust);
   snprintf(old.tables[0].entries[0].dataset, sizeof old.tables[0].entries[0].dataset, "cifar10");
-  GT_CHECK(gt_gates_evaluate(&lb, &cfg, &old, &rep, &err) == GT_ERR_UNSUPPORTED && strstr(err.message, "cifar10"),
-           "other dataset: %s", err.message);
+  GT_CHECK(gt_gates_evaluate(&lb, &cfg, &old, &rep, &err) == GT_OK && rep.n_without_baseline == 2,
+           "an entry of another dataset does not match: %d without baseline", rep.n_without_baseline);
+  gt_gate_report_free(&rep);
   gt_leaderboard_free(&old);
   board_make(&old, base_robust);
   for (int t = 0; t < 2; t++) old.tables[t].eps = old.tables[t].entries[0].eps = old.tables[t].entries[1].eps = 0.3;

@@ -90,10 +90,11 @@ typedef struct gt_gate_report {
 } gt_gate_report;
 
 /* Evaluates cfg on lb. baseline may be NULL (then max_drop is not checked; it is a usage error
- * when cfg->max_drop is set). A baseline is matched entry by entry on (model name, threat model,
- * eps); it is refused rather than compared (GT_ERR_UNSUPPORTED, a message naming the first
- * mismatch) when a matched entry was computed on other points (points_sha256), another dataset or
- * another suite, or when no entry matches at all. */
+ * when cfg->max_drop is set). A baseline is matched entry by entry on (model name, dataset, threat
+ * model, eps); it is refused rather than compared (GT_ERR_UNSUPPORTED, a message naming the first
+ * mismatch) when a matched entry was computed on other points (points_sha256) or with another
+ * suite, or when no entry matches at all. Entries without a match are counted in
+ * n_without_baseline. */
 gt_status gt_gates_evaluate(const gt_leaderboard *lb, const gt_gate_config *cfg, const gt_leaderboard *baseline,
                             gt_gate_report *out, gt_error *err);
 void gt_gate_report_free(gt_gate_report *r);

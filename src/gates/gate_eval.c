@@ -14,12 +14,14 @@ static const gt_lb_entry *baseline_find(const gt_leaderboard *b, const gt_lb_ent
     const gt_lb_table *tb = &b->tables[t];
     if (strcmp(tb->threat_model, e->threat_model) != 0 || !gt_gates_eps_equal(tb->eps, e->eps)) continue;
     for (int i = 0; i < tb->n_entries; i++)
-      if (strcmp(tb->entries[i].name, e->name) == 0) return &tb->entries[i];
+      if (strcmp(tb->entries[i].name, e->name) == 0 && strcmp(tb->entries[i].dataset, e->dataset) == 0)
+        return &tb->entries[i];
   }
   return NULL;
 }
 
-/* A baseline is only comparable when every matched entry saw the same points, dataset and suite. */
+/* Entries match on (model name, dataset, threat model, eps). A baseline is only comparable when
+ * every matched entry saw the same points and the same suite. */
 static gt_status baseline_check(const gt_leaderboard *lb, const gt_leaderboard *b, gt_error *err) {
   int matched = 0;
   for (int t = 0; t < lb->n_tables; t++) {
@@ -28,9 +30,7 @@ static gt_status baseline_check(const gt_leaderboard *lb, const gt_leaderboard *
       if (!o) continue;
       matched++;
       const char *what = NULL, *now = NULL, *then = NULL;
-      if (strcmp(e->dataset, o->dataset) != 0) {
-        what = "dataset", now = e->dataset, then = o->dataset;
-      } else if (strcmp(e->suite, o->suite) != 0) {
+      if (strcmp(e->suite, o->suite) != 0) {
         what = "attack suite", now = e->suite, then = o->suite;
       } else if (!o->points_sha256[0] || strcmp(e->points_sha256, o->points_sha256) != 0) {
         what = "evaluated points (points_sha256)", now = e->points_sha256, then = o->points_sha256;
@@ -44,8 +44,8 @@ static gt_status baseline_check(const gt_leaderboard *lb, const gt_leaderboard *
   }
   if (matched == 0)
     return gt_error_set(err, GT_ERR_UNSUPPORTED,
-                        "baseline refused: it has no entry with the model name, threat model and eps of any entry "
-                        "of this run, so there is nothing to compare");
+                        "baseline refused: it has no entry with the model name, dataset, threat model and eps of "
+                        "any entry of this run, so there is nothing to compare");
   return GT_OK;
 }
 
