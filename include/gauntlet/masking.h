@@ -67,7 +67,7 @@ typedef struct gt_masking_options {
   /* iterations_sensitive (probe_threat, opt-in): 1 runs it; default 0. Each attack of
    * iteration_attacks runs with iteration_steps (0: the attack's default) and with twice that;
    * fires when the robust accuracy (worst case over the listed attacks) moves by more than
-   * iteration_max_change (default 0.01) between the two. Default attacks: {"apgd-ce"}. */
+   * iteration_max_change (default 0.02) between the two. Default attacks: {"apgd-ce"}. */
   int check_iterations;
   int n_iteration_attacks;
   const char *iteration_attacks[GT_MASKING_MAX_ATTACKS];
