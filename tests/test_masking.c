@@ -276,7 +276,7 @@ static void test_iterations_fire(void) {
     list_flags("apgd-ce 1 vs 2 steps", flags, n);
     int it = find_flag(flags, n, GT_FLAG_ITERATIONS_SENSITIVE);
     if (GT_CHECK(it >= 0 && n == 1, "apgd-ce with 1 vs 2 steps: want iterations_sensitive alone, got %d flags", n))
-      GT_CHECK(flags[it].evidence > 0.1 && strstr(flags[it].detail, "with 1 steps") &&
+      GT_CHECK(flags[it].evidence > 0.1 && strstr(flags[it].detail, "with 1 step to") &&
                    strstr(flags[it].detail, "with 2 steps"),
                "evidence %g: %s", flags[it].evidence, flags[it].detail);
   }

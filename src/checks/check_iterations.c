@@ -56,7 +56,8 @@ gt_status gt_iterations_check(gt_model *model, const gt_attack_points *pts, gt_n
   sub.targets = NULL;
   int32_t *broken1 = calloc((size_t)n, sizeof(int32_t)), *broken2 = calloc((size_t)n, sizeof(int32_t));
   gt_status st = GT_OK;
-  if (!broken1 || !broken2) st = gt_error_set(err, GT_ERR_MEMORY, "masking probe: out of memory for %lld points", (long long)n);
+  if (!broken1 || !broken2)
+    st = gt_error_set(err, GT_ERR_MEMORY, "masking probe: out of memory for %lld points", (long long)n);
   int64_t cc1 = 0, cc2 = 0;
   int steps[GT_MASKING_MAX_ATTACKS], s1 = 0;
   for (int a = 0; a < opt->n_iteration_attacks; a++) steps[a] = opt->iteration_steps;
@@ -78,9 +79,10 @@ gt_status gt_iterations_check(gt_model *model, const gt_attack_points *pts, gt_n
     if (change > opt->iteration_max_change) {
       *fired = 1;
       gt_masking_flag_set(out, GT_FLAG_ITERATIONS_SENSITIVE, change, opt->iteration_max_change,
-                          "robust accuracy at %s eps %g moved from %.1f%% with %d steps to %.1f%% with %d steps on "
-                          "%lld points (%s%s; threshold %.1f points)",
-                          gt_norm_name(norm), (double)eps, 100.0 * a1, s1, 100.0 * a2, s2, (long long)n,
+                          "robust accuracy at %s eps %g moved from %.1f%% with %d step%s to %.1f%% with %d steps "
+                          "on %lld points (%s%s; threshold %.1f points)",
+                          gt_norm_name(norm), (double)eps, 100.0 * a1, s1, s1 == 1 ? "" : "s", 100.0 * a2, s2,
+                          (long long)n,
                           opt->iteration_attacks[0], opt->n_iteration_attacks > 1 ? " and others" : "",
                           100.0 * opt->iteration_max_change);
     }

@@ -51,13 +51,16 @@ void gt_masking_flag_set(gt_flag *f, gt_flag_kind kind, double evidence, double 
 static int share_ok(double v) { return v >= 0.0 && v <= 1.0; }
 
 static gt_status check_options(const gt_masking_options *o, gt_error *err) {
-  if (o->n_points < 1) return gt_error_set(err, GT_ERR_USAGE, "masking probe: n_points = %lld, need >= 1", (long long)o->n_points);
-  if (o->batch < 0) return gt_error_set(err, GT_ERR_USAGE, "masking probe: batch = %lld, need >= 0", (long long)o->batch);
+  if (o->n_points < 1)
+    return gt_error_set(err, GT_ERR_USAGE, "masking probe: n_points = %lld, need >= 1", (long long)o->n_points);
+  if (o->batch < 0)
+    return gt_error_set(err, GT_ERR_USAGE, "masking probe: batch = %lld, need >= 0", (long long)o->batch);
   if (o->random_passes < 2 || o->random_passes > MAX_RANDOM_PASSES)
     return gt_error_set(err, GT_ERR_USAGE, "masking probe: random_passes = %d, need 2..%d", o->random_passes,
                         MAX_RANDOM_PASSES);
   if (!(o->random_tol >= 0.0f && isfinite(o->random_tol)) || !(o->prob_tol >= 0.0f && isfinite(o->prob_tol)))
-    return gt_error_set(err, GT_ERR_USAGE, "masking probe: tolerances must be finite and >= 0 (random_tol %g, prob_tol %g)",
+    return gt_error_set(err, GT_ERR_USAGE,
+                        "masking probe: tolerances must be finite and >= 0 (random_tol %g, prob_tol %g)",
                         (double)o->random_tol, (double)o->prob_tol);
   if (!share_ok(o->prob_share) || !share_ok(o->zero_grad_share) || !share_ok(o->unbounded_max_acc) ||
       !share_ok(o->iteration_max_change))
@@ -66,7 +69,8 @@ static gt_status check_options(const gt_masking_options *o, gt_error *err) {
                         "%g, iteration_max_change %g)",
                         o->prob_share, o->zero_grad_share, o->unbounded_max_acc, o->iteration_max_change);
   if (o->unbounded && (!o->unbounded_attack || o->unbounded_steps < 1 || o->unbounded_points < 1))
-    return gt_error_set(err, GT_ERR_USAGE, "masking probe: the unbounded check needs an attack, steps >= 1 and points >= 1");
+    return gt_error_set(err, GT_ERR_USAGE,
+                        "masking probe: the unbounded check needs an attack, steps >= 1 and points >= 1");
   if (o->check_iterations) {
     if (o->n_iteration_attacks < 1 || o->n_iteration_attacks > GT_MASKING_MAX_ATTACKS)
       return gt_error_set(err, GT_ERR_USAGE, "masking probe: %d iteration attacks, need 1..%d", o->n_iteration_attacks,
