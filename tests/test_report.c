@@ -227,6 +227,18 @@ static void test_svg(void) {
   GT_CHECK(strstr(b.data, ">0.04</text>") && strstr(b.data, ">0.02</text>"), "x ticks at nice values");
   GT_CHECK(strstr(b.data, ">100</text>") && strstr(b.data, ">40</text>"), "y ticks in percent");
   gt_strbuf_free(&b);
+
+  /* a long name is cut at 30 characters (UTF-8 code points) in the legend, whole in the tooltips */
+  char long_name[128] = "";
+  for (int i = 0; i < 40; i++) strcat(long_name, "\xc3\xa9");
+  char cut[128] = "";
+  for (int i = 0; i < 30; i++) strcat(cut, "\xc3\xa9");
+  strcat(cut, "&hellip;</text>");
+  gt_svg_series one = {long_name, 2, c};
+  gt_svg_curves(&b, "t", &one, 1);
+  GT_CHECK(b.data && strstr(b.data, cut) != NULL, "legend cut with an ellipsis");
+  GT_CHECK(b.data && count_of(b.data, long_name) == 3, "full name in the group and tooltips");
+  gt_strbuf_free(&b);
 }
 
 /* One example grid, decoded, against the fixture's pixels. */

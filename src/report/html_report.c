@@ -36,7 +36,7 @@ static const char page_style[] =
     "dt{font-weight:bold}dd{margin:0 0 4px 8px;font-family:monospace;word-break:break-all}"
     "figure{display:inline-block;margin:8px 16px 16px 0;vertical-align:top}"
     "figure img{image-rendering:pixelated;border:1px solid #ccc}figcaption{font-size:12px;max-width:480px}"
-    ".error{color:#b00}";
+    ".error{color:#b00}.scroll{overflow-x:auto}";
 
 /* Sorting script. Numeric columns (th data-type="num") compare each cell's data-sort number
  * (-Infinity for unknown values); text columns compare data-sort strings. */
@@ -217,7 +217,7 @@ static void table_write(gt_strbuf *b, const gt_lb_table *t, int index) {
   gt_html_escape(b, t->threat_model);
   gt_strbuf_puts(b, ", eps = ");
   gt_html_escape(b, t->eps_text);
-  gt_strbuf_printf(b, "</h3>\n<table class=\"lb\" id=\"t%d\">\n<thead><tr>"
+  gt_strbuf_printf(b, "</h3>\n<div class=\"scroll\"><table class=\"lb\" id=\"t%d\">\n<thead><tr>"
                       "<th data-type=\"num\">Rank</th><th data-type=\"text\">Model</th>"
                       "<th data-type=\"num\">Clean (%%)</th><th data-type=\"num\">Robust (%%)</th>",
                    index);
@@ -255,7 +255,7 @@ static void table_write(gt_strbuf *b, const gt_lb_table *t, int index) {
     flags_cell(b, e);
     gt_strbuf_puts(b, "</tr>\n");
   }
-  gt_strbuf_puts(b, "</tbody>\n</table>\n");
+  gt_strbuf_puts(b, "</tbody>\n</table></div>\n");
 }
 
 /* The curves of one threat model: each model once, with the curve of its first entry. */

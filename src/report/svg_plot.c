@@ -2,6 +2,7 @@
  * report, one polyline per model, ticks at "nice" eps values (1, 2 or 5 times a power of ten),
  * a legend on the right. Pure text output, so the page needs no plotting library. */
 #include <math.h>
+#include <string.h>
 
 #include "report/report_internal.h"
 
@@ -10,7 +11,7 @@
 #define MARGIN_L 56.0
 #define MARGIN_T 34.0
 #define MARGIN_B 46.0
-#define LEGEND_W 240.0
+#define LEGEND_W 280.0
 #define LEGEND_ROW 18.0
 
 static const char *const palette[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -58,6 +59,25 @@ static void plot_axes(gt_strbuf *b, double x_max, double step) {
                    MARGIN_T + PLOT_H / 2, MARGIN_T + PLOT_H / 2);
 }
 
+/* Legend text: at most LEGEND_CHARS characters (UTF-8 code points) so it fits the legend column;
+ * longer names end in an ellipsis (the markers' tooltips keep the full name). */
+#define LEGEND_CHARS 30
+static void legend_name(gt_strbuf *b, const char *name) {
+  char prefix[4 * LEGEND_CHARS + 1];
+  const unsigned char *p = (const unsigned char *)name;
+  size_t len = 0;
+  for (int chars = 0; p[len] && chars < LEGEND_CHARS; chars++) {
+    size_t n = 1; /* the lead byte and its continuation bytes */
+    while (p[len + n] && (p[len + n] & 0xC0) == 0x80) n++;
+    if (len + n >= sizeof prefix) break;
+    len += n;
+  }
+  memcpy(prefix, name, len);
+  prefix[len] = '\0';
+  gt_html_escape(b, prefix);
+  if (name[len]) gt_strbuf_puts(b, "&hellip;");
+}
+
 static void plot_series(gt_strbuf *b, const gt_svg_series *s, int index, double x_max) {
   const char *colour = palette[index % 10];
   const char *dash = index >= 10 ? " stroke-dasharray=\"6 3\"" : "";
@@ -96,7 +116,7 @@ static void plot_series(gt_strbuf *b, const gt_svg_series *s, int index, double 
                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"%s/>"
                    "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\" font-size=\"12\">",
                    lx, ly, lx + 22, ly, colour, dash, lx + 28, ly + 4);
-  gt_html_escape(b, s->name);
+  legend_name(b, s->name);
   gt_strbuf_puts(b, "</text>\n</g>\n");
 }
 
