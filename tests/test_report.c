@@ -503,6 +503,10 @@ static void test_page_degraded(void) {
   GT_CHECK(html && strstr(html, "No results yet.") && strstr(html, "</html>"), "empty board page");
   free(html);
   GT_CHECK(gt_report_html_write(&empty, "", &err) == GT_ERR_USAGE, "empty outdir refused");
+  gt_lb_table broken = {.n_entries = 2, .entries = NULL};
+  gt_leaderboard inconsistent = {.n_tables = 1, .tables = &broken};
+  GT_CHECK(gt_report_html_write(&inconsistent, dir, &err) == GT_ERR_USAGE && strstr(err.message, "table 0"),
+           "entries missing: %s", err.message);
   snprintf(path, sizeof path, "%s/no/such/dir", dir);
   GT_CHECK(gt_report_html_write(&empty, path, &err) == GT_ERR_IO && strstr(err.message, path),
            "unwritable outdir: %s", err.message);

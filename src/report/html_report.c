@@ -399,6 +399,10 @@ gt_status gt_report_html_write(const gt_leaderboard *lb, const char *outdir, gt_
   if (!lb || !outdir || !outdir[0]) return gt_error_set(err, GT_ERR_USAGE, "report: no leaderboard or output folder");
   if (lb->n_tables < 0 || (lb->n_tables > 0 && !lb->tables))
     return gt_error_set(err, GT_ERR_USAGE, "report: leaderboard with %d tables and no table array", lb->n_tables);
+  for (int t = 0; t < lb->n_tables; t++)
+    if (lb->tables[t].n_entries < 0 || (lb->tables[t].n_entries > 0 && !lb->tables[t].entries))
+      return gt_error_set(err, GT_ERR_USAGE, "report: table %d claims %d entries without an entry array", t,
+                          lb->tables[t].n_entries);
   char path[4096];
   int len = snprintf(path, sizeof path, "%s/examples", outdir);
   if (len < 0 || (size_t)len >= sizeof path - 16) return gt_error_set(err, GT_ERR_LIMIT, "%s: path too long", outdir);
