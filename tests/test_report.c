@@ -374,6 +374,9 @@ static void check_page(const char *html, const char *dir, int smoke) {
   GT_CHECK(strstr(html, "<td class=\"num\" data-sort=\"0.915000\">91.50</td>") != NULL, "clean accuracy cell");
   GT_CHECK(strstr(html, ", eps = 8/255</h3>") && strstr(html, ", eps = 0.25</h3>"), "table headings");
   GT_CHECK(strstr(html, "<time>2026-11-24T21:00:00Z</time>") != NULL, "created time");
+  GT_CHECK(count_of(html, "<dt>apgd-t</dt><dd>2.0 s, 200 forward, 200 backward</dd>") ==
+               FIXTURE_TABLES * FIXTURE_MODELS,
+           "per-attack cost in the provenance");
   GT_CHECK(strstr(html, "<title>Fixture &lt;b&gt;board&lt;/b&gt;</title>") != NULL, "escaped title");
 
   /* hostile strings: escaped, never live */

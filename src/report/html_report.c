@@ -181,6 +181,16 @@ static void model_cell(gt_strbuf *b, const gt_lb_entry *e) {
   provenance_item(b, "config hash", e->config_hash);
   provenance_item(b, "backend", e->backend);
   provenance_item(b, "device", e->device);
+  provenance_item(b, "gauntlet", e->gauntlet_version);
+  provenance_item(b, "commit", e->git_commit);
+  /* what each attack of the suite cost: wall time and passes per point */
+  for (int a = 0; a < e->n_attacks && a < GT_LB_MAX_ATTACKS; a++) {
+    const gt_lb_attack *at = &e->attacks[a];
+    gt_strbuf_puts(b, "<dt>");
+    gt_html_escape(b, at->name);
+    gt_strbuf_printf(b, "</dt><dd>%.1f s, %lld forward, %lld backward</dd>", at->seconds, (long long)at->forward,
+                     (long long)at->backward);
+  }
   gt_strbuf_puts(b, "</dl></details></td>");
 }
 
