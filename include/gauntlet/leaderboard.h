@@ -93,9 +93,11 @@ typedef struct gt_lb_entry {
   gt_lb_examples examples;
 } gt_lb_entry;
 
-/* One table: all models at one (threat model, eps), ranked by robust accuracy (external when
- * present), best first. Tables are ordered by threat model, then ascending eps. */
+/* One table: all models on one dataset at one (threat model, eps), ranked by robust accuracy
+ * (external when present), best first. Tables are ordered by dataset, threat model (config order),
+ * then ascending eps. */
 typedef struct gt_lb_table {
+  char dataset[64];                /* added by the sweep: tables never mix datasets */
   char threat_model[8];
   double eps;
   char eps_text[24];
@@ -105,6 +107,9 @@ typedef struct gt_lb_table {
 
 typedef struct gt_leaderboard {
   char title[128];
+  char config_hash[65];            /* added by the sweep: the run as a whole */
+  char gauntlet_version[32];
+  char git_commit[48];
   char created_utc[32];            /* ISO 8601 */
   int smoke;
   int n_tables;

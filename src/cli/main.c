@@ -14,13 +14,15 @@ static const command commands[] = {
     {"info", gt_cmd_info, "describe an ONNX model: inputs, outputs, ops, parameters, FLOPs, unsupported ops"},
     {"eval", gt_cmd_eval, "clean accuracy of a model on a dataset"},
     {"attack", gt_cmd_attack, "robust accuracy under one attack (see `gauntlet attack --list`)"},
+    {"run", gt_cmd_run, "run a sweep config: models x datasets x threat models x eps -> leaderboard"},
+    {"report", gt_cmd_report, "rebuild a sweep's leaderboard and report from its journal"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 static void print_usage(FILE *to) {
   fprintf(to, "usage: gauntlet <command> [options]   (gauntlet <command> --help for its options)\n\ncommands:\n");
   for (int i = 0; i < N_COMMANDS; i++) fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(to, "\nexit codes: 0 success, 1 bad input or failure (the message names the file and the problem), 2 usage\n");
+  fprintf(to, "\nexit codes: 0 success, 1 bad input or failure (the message names the file and the problem), 2 usage,\n            130/143 a sweep stopped by SIGINT/SIGTERM (resume with --resume)\n");
 }
 
 int main(int argc, char **argv) {

@@ -1,0 +1,102 @@
+/* `gauntlet run SWEEP.json`: models x datasets x threat models x eps under an attack suite, with a
+ * journal that survives interruptions (--resume) and the leaderboard at the end (docs/SWEEP.md). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "gauntlet/report.h"
+#include "gauntlet/sweep.h"
+
+static const gt_cli_option run_options[] = {
+    {"resume", NULL, "continue the sweep journaled in the output folder (same config only)"},
+    {"out", "DIR", "output folder (default: the config's \"output\")"},
+    {"quiet", NULL, "no progress display"},
+    {"help", NULL, "show this help"},
+};
+#define N_RUN_OPTIONS ((int)(sizeof run_options / sizeof run_options[0]))
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig) { g_stop = sig; }
+
+static void install_handlers(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND; /* a second signal kills at once */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Writes report.html next to the leaderboard files. */
+static int write_html(const char *outdir, gt_error *err) {
+  gt_leaderboard lb;
+  gt_status st = gt_sweep_leaderboard_build(outdir, &lb, err);
+  if (!st) st = gt_report_html_write(&lb, outdir, err);
+  gt_leaderboard_free(&lb);
+  return st;
+}
+
+int gt_cmd_run(int argc, char **argv) {
+  gt_cli_args args;
+  gt_error err = {0};
+  if (gt_cli_parse(&args, run_options, N_RUN_OPTIONS, argc, argv, &err) != GT_OK) return gt_cli_fail("run", &err);
+  if (gt_cli_flag(&args, "help")) {
+    gt_cli_print_help("gauntlet run SWEEP.json [--resume] [--out DIR]",
+                      "Runs a sweep (models x datasets x threat models x eps) and writes leaderboard.json, "
+                      "leaderboard.md and report.html. Ctrl-C stops cleanly; --resume continues.",
+                      run_options, N_RUN_OPTIONS);
+    return 0;
+  }
+  if (args.n_positional != 1) {
+    gt_error_set(&err, GT_ERR_USAGE, "give exactly one sweep config (gauntlet run SWEEP.json)");
+    return gt_cli_fail("run", &err);
+  }
+  const char *config_path = args.positional[0];
+  gt_sweep_config *cfg = calloc(1, sizeof *cfg);
+  if (!cfg) {
+    gt_error_set(&err, GT_ERR_MEMORY, "out of memory");
+    return gt_cli_fail("run", &err);
+  }
+  gt_status st = gt_sweep_config_load(config_path, cfg, &err);
+  if (!st && gt_cli_get(&args, "out")) snprintf(cfg->output, sizeof cfg->output, "%s", gt_cli_get(&args, "out"));
+  if (!st) st = gt_sweep_config_validate(cfg, &err);
+  if (st) {
+    free(cfg);
+    return gt_cli_fail("run", &err);
+  }
+  gt_cli_progress progress;
+  gt_cli_progress_init(&progress);
+  gt_sweep_options opt = {.resume = gt_cli_flag(&args, "resume"), .stop = &g_stop, .version = GT_VERSION,
+                          .git_commit = GT_GIT_COMMIT};
+  if (!gt_cli_flag(&args, "quiet")) opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
+  install_handlers();
+  gt_sweep_summary sum;
+  st = gt_sweep_run(cfg, &opt, &sum, &err);
+  gt_cli_progress_end(&progress);
+  int rc = 0;
+  if (st) {
+    rc = gt_cli_fail("run", &err);
+  } else if (sum.stopped) {
+    fprintf(stderr,
+            "gauntlet run: stopped by %s after %d of %d jobs (%d finished now, %d from the journal); every finished "
+            "job is in %s/results.jsonl.\nResume with: gauntlet run %s --resume%s%s\n",
+            g_stop == SIGINT ? "SIGINT" : "SIGTERM", sum.n_done + sum.n_skipped, sum.n_jobs, sum.n_done, sum.n_skipped,
+            cfg->output, config_path, gt_cli_get(&args, "out") ? " --out " : "",
+            gt_cli_get(&args, "out") ? gt_cli_get(&args, "out") : "");
+    rc = 128 + (int)g_stop;
+  } else if ((st = write_html(cfg->output, &err))) {
+    rc = gt_cli_fail("run", &err);
+  } else {
+    printf("sweep done: %d jobs (%d run now, %d from the journal)\n", sum.n_jobs, sum.n_done, sum.n_skipped);
+    printf("leaderboard: %s/leaderboard.json\n             %s/leaderboard.md\nreport:      %s/report.html\n",
+           cfg->output, cfg->output, cfg->output);
+  }
+  free(cfg);
+  return rc;
+}
