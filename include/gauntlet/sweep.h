@@ -20,6 +20,7 @@
 
 #include "gauntlet/attack.h"
 #include "gauntlet/ensemble.h"
+#include "gauntlet/gates.h"
 #include "gauntlet/leaderboard.h"
 #include "gauntlet/norm.h"
 #include "gauntlet/status.h"
@@ -97,7 +98,12 @@ typedef struct gt_sweep_config {
   int probes;                      /* 1: gradient-masking probes (default) */
   int check_iterations;            /* 1: opt-in doubled-iterations check per eps */
   int64_t probe_points;            /* points the probes use; default 200 */
-  char canonical[65536];           /* the config as compact JSON without "output", hashed */
+  /* CI (src/gates, docs/CI.md): "preset" rewrites the config before it is parsed (so it is part of
+   * the hash); "gates" judge results and stay out of the hash. */
+  char preset[16];                 /* in: a preset the caller applies (--preset), kept like path */
+  int smoke;                       /* the smoke preset is in effect: suite "smoke" */
+  gt_gate_config gates;
+  char canonical[65536];           /* the config as compact JSON without "output" and "gates", hashed */
   char hash[65];                   /* sha256 of canonical */
 } gt_sweep_config;
 
@@ -158,6 +164,9 @@ gt_status gt_sweep_write_outputs(const char *outdir, gt_leaderboard *lb, gt_erro
 /* The leaderboard as JSON / Markdown files, each through a temporary name and rename. */
 gt_status gt_leaderboard_json_write(const gt_leaderboard *lb, const char *path, gt_error *err);
 gt_status gt_leaderboard_md_write(const gt_leaderboard *lb, const char *path, gt_error *err);
+/* The text of leaderboard.md (malloc'ed, NUL-terminated; len without the NUL), also the tables of
+ * the CI step summary. */
+gt_status gt_leaderboard_md_text(const gt_leaderboard *lb, char **text, size_t *len, gt_error *err);
 
 /* Writes a whole file: path.tmp, fsync, rename to path, fsync of the folder. */
 gt_status gt_file_write_atomic(const char *path, const void *data, size_t size, gt_error *err);

@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/gates_cli.h"
 #include "cli/progress.h"
 #include "gauntlet/report.h"
 #include "gauntlet/sweep.h"
@@ -15,6 +16,8 @@ static const gt_cli_option run_options[] = {
     {"resume", NULL, "continue the sweep journaled in the output folder (same config only)"},
     {"out", "DIR", "output folder (default: the config's \"output\")"},
     {"quiet", NULL, "no progress display"},
+    {"preset", "NAME", "smoke: a fast per-commit suite (APGD-CE 20 steps + FGSM, first 100 points; docs/CI.md)"},
+    GT_CLI_GATE_OPTIONS,
     {"help", NULL, "show this help"},
 };
 #define N_RUN_OPTIONS ((int)(sizeof run_options / sizeof run_options[0]))
@@ -33,12 +36,10 @@ static void install_handlers(void) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Writes report.html next to the leaderboard files. */
-static int write_html(const char *outdir, gt_error *err) {
-  gt_leaderboard lb;
-  gt_status st = gt_sweep_leaderboard_build(outdir, &lb, err);
-  if (!st) st = gt_report_html_write(&lb, outdir, err);
-  gt_leaderboard_free(&lb);
+/* Writes report.html next to the leaderboard files; lb keeps the leaderboard for the gates. */
+static int write_html(const char *outdir, gt_leaderboard *lb, gt_error *err) {
+  gt_status st = gt_sweep_leaderboard_build(outdir, lb, err);
+  if (!st) st = gt_report_html_write(lb, outdir, err);
   return st;
 }
 
@@ -47,9 +48,11 @@ int gt_cmd_run(int argc, char **argv) {
   gt_error err = {0};
   if (gt_cli_parse(&args, run_options, N_RUN_OPTIONS, argc, argv, &err) != GT_OK) return gt_cli_fail("run", &err);
   if (gt_cli_flag(&args, "help")) {
-    gt_cli_print_help("gauntlet run SWEEP.json [--resume] [--out DIR]",
+    gt_cli_print_help("gauntlet run SWEEP.json [--resume] [--out DIR] [--preset smoke] [gates] [--junit FILE] "
+                      "[--summary FILE]",
                       "Runs a sweep (models x datasets x threat models x eps) and writes leaderboard.json, "
-                      "leaderboard.md and report.html. Ctrl-C stops cleanly; --resume continues.",
+                      "leaderboard.md and report.html. Ctrl-C stops cleanly; --resume continues. Exit code 3: a gate "
+                      "failed (docs/CI.md).",
                       run_options, N_RUN_OPTIONS);
     return 0;
   }
@@ -63,9 +66,17 @@ int gt_cmd_run(int argc, char **argv) {
     gt_error_set(&err, GT_ERR_MEMORY, "out of memory");
     return gt_cli_fail("run", &err);
   }
-  gt_status st = gt_sweep_config_load(config_path, cfg, &err);
+  gt_leaderboard lb = {0}, baseline = {0};
+  const char *preset = gt_cli_get(&args, "preset");
+  gt_status st = GT_OK;
+  if (preset && strlen(preset) >= sizeof cfg->preset)
+    st = gt_error_set(&err, GT_ERR_USAGE, "--preset: unknown preset '%s' (the presets: smoke)", preset);
+  if (!st && preset) snprintf(cfg->preset, sizeof cfg->preset, "%s", preset);
+  if (!st) st = gt_sweep_config_load(config_path, cfg, &err);
   if (!st && gt_cli_get(&args, "out")) snprintf(cfg->output, sizeof cfg->output, "%s", gt_cli_get(&args, "out"));
+  if (!st) st = gt_cli_gates_from_args(&args, &cfg->gates, &err);
   if (!st) st = gt_sweep_config_validate(cfg, &err);
+  if (!st) st = gt_cli_gates_load_baseline(&cfg->gates, &baseline, &err);
   if (st) {
     free(cfg);
     return gt_cli_fail("run", &err);
@@ -90,13 +101,16 @@ int gt_cmd_run(int argc, char **argv) {
             cfg->output, config_path, gt_cli_get(&args, "out") ? " --out " : "",
             gt_cli_get(&args, "out") ? gt_cli_get(&args, "out") : "");
     rc = 128 + (int)g_stop;
-  } else if ((st = write_html(cfg->output, &err))) {
+  } else if ((st = write_html(cfg->output, &lb, &err))) {
     rc = gt_cli_fail("run", &err);
   } else {
     printf("sweep done: %d jobs (%d run now, %d from the journal)\n", sum.n_jobs, sum.n_done, sum.n_skipped);
     printf("leaderboard: %s/leaderboard.json\n             %s/leaderboard.md\nreport:      %s/report.html\n",
            cfg->output, cfg->output, cfg->output);
+    rc = gt_cli_gates_finish("run", &args, &cfg->gates, &baseline, &lb);
   }
+  gt_leaderboard_free(&lb);
+  gt_leaderboard_free(&baseline);
   free(cfg);
   return rc;
 }

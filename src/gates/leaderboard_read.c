@@ -1,9 +1,9 @@
-/* Reading leaderboard.json back into the data model (gauntlet/leaderboard.h): the baseline of a
- * CI regression gate. The file is user input, so every key is checked for its type and range, and
- * every error names the file and the key path ("tables[1].entries[0].clean_acc"). */
-#include <limits.h>
+/* Reading leaderboard.json (as src/sweep/lb_json.c writes it) back into the data model: the
+ * baseline of a CI regression gate. The file is user input: every value is checked for its type,
+ * length and range, array sizes against the model's caps, and every error names the file and the
+ * key path ("tables[1].entries[0].gauntlet.points_sha256"). Keys this version does not know are
+ * ignored, so a baseline written by a newer Gauntlet of the same format version still reads. */
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,293 +11,259 @@
 #include <cjson/cJSON.h>
 
 #include "gates/gates_internal.h"
+#include "sweep/json_get.h"
 
+#define LB_FORMAT "gauntlet-leaderboard"
+#define LB_FORMAT_VERSION 1
 #define LB_MAX_FILE_BYTES (64L << 20)
 #define LB_MAX_TABLES 4096
 #define LB_MAX_ENTRIES 100000
 
-typedef struct reader {
-  const char *path;
-  gt_error *err;
-} reader;
-
-static gt_status bad(const reader *r, const char *where, const char *key, const char *problem) {
-  return gt_error_set(r->err, GT_ERR_FORMAT, "%s: %s%s%s: %s", r->path, where, where[0] && key[0] ? "." : "", key,
-                      problem);
-}
-
-/* ---- typed fields: one table per object kind ---- */
-
-typedef enum field_type {
-  F_STR,    /* char[size] */
-  F_BOOL,   /* int: JSON true/false */
-  F_INT,    /* int */
-  F_I64,    /* int64_t: a JSON integer */
-  F_U64,    /* uint64_t: a JSON integer or a decimal string (seeds above 2^53) */
-  F_NUM,    /* double: a finite number */
-  F_FRAC,   /* double: a fraction in [0,1] */
-  F_PCT,    /* double: RobustBench's percent string "91.08" (or a number) -> fraction; "" -> NaN */
-} field_type;
-
-typedef struct field {
-  const char *key;
-  field_type type;
-  size_t offset;
-  size_t size;
-  int required;
-} field;
-
-static gt_status read_field(const reader *r, const char *where, const cJSON *obj, const field *f, void *base) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->key);
-  char *dst = (char *)base + f->offset;
-  if (!v || cJSON_IsNull(v)) {
-    if (f->required) return bad(r, where, f->key, "missing");
-    if (f->type == F_NUM || f->type == F_FRAC || f->type == F_PCT) *(double *)dst = NAN;
-    return GT_OK;
-  }
-  switch (f->type) {
-    case F_STR:
-      if (!cJSON_IsString(v)) return bad(r, where, f->key, "not a string");
-      if (strlen(v->valuestring) >= f->size) return bad(r, where, f->key, "string too long");
-      memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
-      return GT_OK;
-    case F_BOOL:
-      if (!cJSON_IsBool(v)) return bad(r, where, f->key, "not true or false");
-      *(int *)dst = cJSON_IsTrue(v);
-      return GT_OK;
-    case F_INT:
-    case F_I64: {
-      double max = f->type == F_INT ? (double)INT_MAX : 9007199254740992.0; /* 2^53: exact in a double */
-      if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 || v->valuedouble > max)
-        return bad(r, where, f->key, "not a non-negative integer in range");
-      if (f->type == F_INT) *(int *)dst = (int)v->valuedouble;
-      else *(int64_t *)dst = (int64_t)v->valuedouble;
-      return GT_OK;
-    }
-    case F_U64: {
-      if (cJSON_IsString(v)) {
-        char *end = NULL;
-        unsigned long long u = strtoull(v->valuestring, &end, 10);
-        if (!v->valuestring[0] || *end || v->valuestring[0] == '-') return bad(r, where, f->key, "not a decimal integer");
-        *(uint64_t *)dst = (uint64_t)u;
-        return GT_OK;
-      }
-      if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
-          v->valuedouble > 9007199254740992.0)
-        return bad(r, where, f->key, "not a non-negative integer");
-      *(uint64_t *)dst = (uint64_t)v->valuedouble;
-      return GT_OK;
-    }
-    case F_NUM:
-    case F_FRAC:
-      if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return bad(r, where, f->key, "not a finite number");
-      if (f->type == F_FRAC && (v->valuedouble < 0 || v->valuedouble > 1))
-        return bad(r, where, f->key, "not a fraction in [0,1]");
-      *(double *)dst = v->valuedouble;
-      return GT_OK;
-    case F_PCT: {
-      double pct;
-      if (cJSON_IsNumber(v)) {
-        pct = v->valuedouble;
-      } else if (cJSON_IsString(v)) {
-        if (!v->valuestring[0]) {
-          *(double *)dst = NAN;
-          return GT_OK;
-        }
-        char *end = NULL;
-        pct = strtod(v->valuestring, &end);
-        if (*end) return bad(r, where, f->key, "not a percentage like \"91.08\"");
-      } else {
-        return bad(r, where, f->key, "not a percentage string");
-      }
-      if (!(pct >= 0 && pct <= 100)) return bad(r, where, f->key, "percentage outside [0,100]");
-      *(double *)dst = pct / 100.0;
-      return GT_OK;
-    }
-  }
-  return bad(r, where, f->key, "internal: unknown field type");
-}
-
-static gt_status read_fields(const reader *r, const char *where, const cJSON *obj, const field *fields, int n,
-                             void *base) {
-  if (!cJSON_IsObject(obj)) return bad(r, where, "", "not an object");
-  for (int i = 0; i < n; i++) {
-    gt_status st = read_field(r, where, obj, &fields[i], base);
-    if (st != GT_OK) return st;
-  }
+/* RobustBench's percent string ("91.08") as a fraction; "" or absent is NaN. */
+static gt_status percent(const cJSON *obj, const char *key, const gt_jpath *p, int required, double *out,
+                         gt_error *err) {
+  char text[32] = "";
+  gt_status st = gt_json_string(obj, key, p, required, text, sizeof text, err);
+  *out = NAN;
+  if (st != GT_OK || !text[0]) return st;
+  char *end = NULL;
+  double v = strtod(text, &end);
+  gt_jpath kp;
+  gt_jpath_key(&kp, p, key);
+  if (*end || !(v >= 0 && v <= 100)) return gt_jpath_fail(&kp, err, "'%s' is not a percentage in [0, 100]", text);
+  *out = v / 100.0;
   return GT_OK;
 }
 
-#define FIELD(T, key, type, member, req) {key, type, offsetof(T, member), sizeof(((T *)0)->member), req}
-#define N_FIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static const field entry_fields[] = {
-    /* RobustBench's fields */
-    FIELD(gt_lb_entry, "name", F_STR, name, 1),
-    FIELD(gt_lb_entry, "link", F_STR, link, 0),
-    FIELD(gt_lb_entry, "authors", F_STR, authors, 0),
-    FIELD(gt_lb_entry, "additional_data", F_BOOL, additional_data, 0),
-    FIELD(gt_lb_entry, "number_forward_passes", F_I64, number_forward_passes, 0),
-    FIELD(gt_lb_entry, "dataset", F_STR, dataset, 1),
-    FIELD(gt_lb_entry, "venue", F_STR, venue, 0),
-    FIELD(gt_lb_entry, "architecture", F_STR, architecture, 0),
-    FIELD(gt_lb_entry, "eps", F_STR, eps_text, 1),
-    FIELD(gt_lb_entry, "clean_acc", F_PCT, clean_acc, 1),
-    FIELD(gt_lb_entry, "reported", F_PCT, reported, 0),
-    FIELD(gt_lb_entry, "autoattack_acc", F_PCT, autoattack_acc, 1),
-    FIELD(gt_lb_entry, "external", F_PCT, external, 0),
-    FIELD(gt_lb_entry, "unreliable", F_BOOL, unreliable, 0),
-    FIELD(gt_lb_entry, "footnote", F_STR, footnote, 0),
-    /* ours */
-    FIELD(gt_lb_entry, "eps_value", F_NUM, eps, 1),
-    FIELD(gt_lb_entry, "threat_model", F_STR, threat_model, 1),
-    FIELD(gt_lb_entry, "suite", F_STR, suite, 1),
-    FIELD(gt_lb_entry, "smoke", F_BOOL, smoke, 0),
-    FIELD(gt_lb_entry, "n_points", F_I64, n_points, 1),
-    FIELD(gt_lb_entry, "seed", F_U64, seed, 0),
-    FIELD(gt_lb_entry, "model_sha256", F_STR, model_sha256, 0),
-    FIELD(gt_lb_entry, "points_sha256", F_STR, points_sha256, 1),
-    FIELD(gt_lb_entry, "config_hash", F_STR, config_hash, 0),
-    FIELD(gt_lb_entry, "gauntlet_version", F_STR, gauntlet_version, 0),
-    FIELD(gt_lb_entry, "git_commit", F_STR, git_commit, 0),
-    FIELD(gt_lb_entry, "backend", F_STR, backend, 0),
-    FIELD(gt_lb_entry, "device", F_STR, device, 0),
-    FIELD(gt_lb_entry, "seconds", F_NUM, seconds, 0),
-};
-
-static const field attack_fields[] = {
-    FIELD(gt_lb_attack, "name", F_STR, name, 1),          FIELD(gt_lb_attack, "robust_acc", F_FRAC, robust_acc, 1),
-    FIELD(gt_lb_attack, "seconds", F_NUM, seconds, 0),    FIELD(gt_lb_attack, "forward", F_I64, forward, 0),
-    FIELD(gt_lb_attack, "backward", F_I64, backward, 0),
-};
-
-static const field curve_fields[] = {
-    FIELD(gt_lb_curve_point, "eps", F_NUM, eps, 1),
-    FIELD(gt_lb_curve_point, "eps_text", F_STR, eps_text, 0),
-    FIELD(gt_lb_curve_point, "robust_acc", F_FRAC, robust_acc, 1),
-};
-
-static const field flag_fields[] = {
-    FIELD(gt_flag, "evidence", F_NUM, evidence, 0),
-    FIELD(gt_flag, "threshold", F_NUM, threshold, 0),
-    FIELD(gt_flag, "detail", F_STR, detail, 0),
-};
-
-static const field table_fields[] = {
-    FIELD(gt_lb_table, "threat_model", F_STR, threat_model, 1),
-    FIELD(gt_lb_table, "eps", F_NUM, eps, 1),
-    FIELD(gt_lb_table, "eps_text", F_STR, eps_text, 0),
-};
-
-static const field board_fields[] = {
-    FIELD(gt_leaderboard, "title", F_STR, title, 0),
-    FIELD(gt_leaderboard, "created_utc", F_STR, created_utc, 0),
-    FIELD(gt_leaderboard, "smoke", F_BOOL, smoke, 0),
-};
-
-/* ---- arrays ---- */
-
-/* The array at obj[key] with at most cap items (missing is an empty array unless required). */
-static gt_status get_array(const reader *r, const char *where, const cJSON *obj, const char *key, int cap, int required,
-                           const cJSON **out, int *n) {
+/* obj[key] as an array of at most cap items; absent is an empty array unless required. */
+static gt_status array(const cJSON *obj, const char *key, const gt_jpath *p, int required, int cap, const cJSON **out,
+                       int *n, gt_error *err) {
+  gt_jpath kp;
+  gt_jpath_key(&kp, p, key);
   const cJSON *a = cJSON_GetObjectItemCaseSensitive(obj, key);
   *out = NULL;
   *n = 0;
-  if (!a) return required ? bad(r, where, key, "missing") : GT_OK;
-  if (!cJSON_IsArray(a)) return bad(r, where, key, "not an array");
+  if (!a || cJSON_IsNull(a)) return required ? gt_jpath_fail(&kp, err, "required key is missing") : GT_OK;
+  if (!cJSON_IsArray(a)) return gt_jpath_fail(&kp, err, "expected an array, got %s", gt_json_type_name(a));
   int count = cJSON_GetArraySize(a);
-  if (count > cap) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%d items, more than the %d this version can hold", count, cap);
-    return bad(r, where, key, msg);
-  }
+  if (count > cap) return gt_jpath_fail(&kp, err, "%d items, more than the %d this version holds", count, cap);
   *out = a;
   *n = count;
   return GT_OK;
 }
 
-static gt_status read_flags(const reader *r, const char *where, const cJSON *obj, gt_lb_entry *e) {
-  const cJSON *a, *it;
-  gt_status st = get_array(r, where, obj, "flags", GT_MAX_FLAGS, 0, &a, &e->n_flags);
-  if (st != GT_OK || !a) return st;
-  int i = 0;
-  cJSON_ArrayForEach(it, a) {
-    char at[192];
-    snprintf(at, sizeof at, "%s.flags[%d]", where, i);
-    gt_flag *fl = &e->flags[i++];
-    st = read_fields(r, at, it, flag_fields, N_FIELDS(flag_fields), fl);
-    if (st != GT_OK) return st;
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-    if (!cJSON_IsString(name) || gt_flag_parse(name->valuestring, &fl->kind) != 0)
-      return bad(r, at, "name", "missing or not a known flag name");
+static gt_status object(const cJSON *v, const gt_jpath *p, gt_error *err) {
+  return cJSON_IsObject(v) ? GT_OK : gt_jpath_fail(p, err, "expected an object, got %s", gt_json_type_name(v));
+}
+
+static gt_status int_list(const cJSON *obj, const char *key, const gt_jpath *p, int n, int64_t max, int32_t *out,
+                          gt_error *err) {
+  const cJSON *a;
+  int count;
+  gt_status st = array(obj, key, p, 1, n, &a, &count, err);
+  if (st != GT_OK) return st;
+  gt_jpath kp;
+  gt_jpath_key(&kp, p, key);
+  if (count != n) return gt_jpath_fail(&kp, err, "%d items, expected %d", count, n);
+  for (int i = 0; i < n; i++) {
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < -1 || v->valuedouble > (double)max)
+      return gt_jpath_fail(&kp, err, "item %d is not an integer in [-1, %lld]", i, (long long)max);
+    out[i] = (int32_t)v->valuedouble;
   }
   return GT_OK;
 }
 
-static gt_status read_entry(const reader *r, const char *where, const cJSON *obj, gt_lb_entry *e) {
-  gt_status st = read_fields(r, where, obj, entry_fields, N_FIELDS(entry_fields), e);
-  if (st != GT_OK) return st;
-  const cJSON *a, *it;
-  st = get_array(r, where, obj, "attacks", GT_LB_MAX_ATTACKS, 0, &a, &e->n_attacks);
-  if (st != GT_OK) return st;
-  int i = 0;
-  if (a) cJSON_ArrayForEach(it, a) {
-      char at[192];
-      snprintf(at, sizeof at, "%s.attacks[%d]", where, i);
-      st = read_fields(r, at, it, attack_fields, N_FIELDS(attack_fields), &e->attacks[i++]);
-      if (st != GT_OK) return st;
-    }
-  st = get_array(r, where, obj, "curve", GT_LB_MAX_EPS, 0, &a, &e->n_curve);
-  if (st != GT_OK) return st;
-  i = 0;
-  if (a) cJSON_ArrayForEach(it, a) {
-      char at[192];
-      snprintf(at, sizeof at, "%s.curve[%d]", where, i);
-      st = read_fields(r, at, it, curve_fields, N_FIELDS(curve_fields), &e->curve[i++]);
-      if (st != GT_OK) return st;
-    }
-  return read_flags(r, where, obj, e);
+static gt_status read_examples(const cJSON *g, const gt_jpath *p, gt_lb_examples *x, gt_error *err) {
+  gt_jpath xp;
+  gt_jpath_key(&xp, p, "examples");
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(g, "examples");
+  if (!o || cJSON_IsNull(o)) return GT_OK;
+  gt_status st = object(o, &xp, err);
+  int64_t k = 0;
+  int32_t shape[3];
+  if (!st) st = gt_json_int(o, "k", &xp, 1, 0, 16, &k, err);
+  if (!st) st = gt_json_string(o, "npy", &xp, 1, x->npy_path, sizeof x->npy_path, err);
+  if (!st) st = int_list(o, "shape", &xp, 3, 1 << 16, shape, err);
+  if (!st) st = int_list(o, "label", &xp, (int)k, 1 << 20, x->label, err);
+  if (!st) st = int_list(o, "clean_pred", &xp, (int)k, 1 << 20, x->clean_pred, err);
+  if (!st) st = int_list(o, "adv_pred", &xp, (int)k, 1 << 20, x->adv_pred, err);
+  if (st) return st;
+  x->k = (int)k;
+  x->c = shape[0], x->h = shape[1], x->w = shape[2];
+  return GT_OK;
 }
 
-static gt_status read_board(const reader *r, const cJSON *root, gt_leaderboard *lb) {
-  gt_status st = read_fields(r, "", root, board_fields, N_FIELDS(board_fields), lb);
-  if (st != GT_OK) return st;
-  const cJSON *tables, *t;
-  int n_tables;
-  st = get_array(r, "", root, "tables", LB_MAX_TABLES, 1, &tables, &n_tables);
-  if (st != GT_OK) return st;
-  if (n_tables > 0) {
-    lb->tables = calloc((size_t)n_tables, sizeof(*lb->tables));
-    if (!lb->tables) return gt_error_set(r->err, GT_ERR_MEMORY, "%s: out of memory for %d tables", r->path, n_tables);
-  }
-  cJSON_ArrayForEach(t, tables) {
-    char at[64];
-    snprintf(at, sizeof at, "tables[%d]", lb->n_tables);
-    gt_lb_table *tb = &lb->tables[lb->n_tables++];
-    st = read_fields(r, at, t, table_fields, N_FIELDS(table_fields), tb);
-    if (st != GT_OK) return st;
-    const cJSON *entries, *e;
-    int n_entries;
-    st = get_array(r, at, t, "entries", LB_MAX_ENTRIES, 1, &entries, &n_entries);
-    if (st != GT_OK) return st;
-    if (n_entries > 0) {
-      tb->entries = calloc((size_t)n_entries, sizeof(*tb->entries));
-      if (!tb->entries) return gt_error_set(r->err, GT_ERR_MEMORY, "%s: %s: out of memory", r->path, at);
+static gt_status read_attacks(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+  const cJSON *a, *it;
+  gt_status st = array(g, "attacks", p, 0, GT_LB_MAX_ATTACKS, &a, &e->n_attacks, err);
+  int i = 0;
+  if (a) cJSON_ArrayForEach(it, a) {
+      gt_jpath ap, kp;
+      gt_jpath_key(&kp, p, "attacks");
+      gt_jpath_index(&ap, &kp, i);
+      gt_lb_attack *at = &e->attacks[i++];
+      if (!st) st = object(it, &ap, err);
+      if (!st) st = gt_json_string(it, "name", &ap, 1, at->name, sizeof at->name, err);
+      if (!st) st = gt_json_number(it, "robust_accuracy", &ap, 1, 0, 1, &at->robust_acc, err);
+      if (!st) st = gt_json_number(it, "seconds", &ap, 0, 0, 1e12, &at->seconds, err);
+      if (!st) st = gt_json_int(it, "forward_passes", &ap, 0, 0, INT64_MAX / 2, &at->forward, err);
+      if (!st) st = gt_json_int(it, "backward_passes", &ap, 0, 0, INT64_MAX / 2, &at->backward, err);
     }
-    cJSON_ArrayForEach(e, entries) {
-      char eat[96];
-      snprintf(eat, sizeof eat, "%s.entries[%d]", at, tb->n_entries);
-      gt_lb_entry *entry = &tb->entries[tb->n_entries++];
-      st = read_entry(r, eat, e, entry);
-      if (st != GT_OK) return st;
-      if (strcmp(entry->threat_model, tb->threat_model) != 0 || !gt_gates_eps_equal(entry->eps, tb->eps))
-        return bad(r, eat, "threat_model", "entry's threat model and eps differ from its table's");
+  return st;
+}
+
+static gt_status read_curve(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+  const cJSON *a, *it;
+  gt_status st = array(g, "curve", p, 0, GT_LB_MAX_EPS, &a, &e->n_curve, err);
+  int i = 0;
+  if (a) cJSON_ArrayForEach(it, a) {
+      gt_jpath cp, kp;
+      gt_jpath_key(&kp, p, "curve");
+      gt_jpath_index(&cp, &kp, i);
+      gt_lb_curve_point *c = &e->curve[i++];
+      if (!st) st = object(it, &cp, err);
+      if (!st) st = gt_json_string(it, "eps", &cp, 1, c->eps_text, sizeof c->eps_text, err);
+      if (!st) st = gt_json_number(it, "eps_value", &cp, 1, 0, 1e9, &c->eps, err);
+      if (!st) st = gt_json_number(it, "robust_accuracy", &cp, 1, 0, 1, &c->robust_acc, err);
     }
+  return st;
+}
+
+static gt_status read_flags(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+  const cJSON *a, *it;
+  gt_status st = array(g, "flags", p, 0, GT_MAX_FLAGS, &a, &e->n_flags, err);
+  int i = 0;
+  if (a) cJSON_ArrayForEach(it, a) {
+      gt_jpath fp, kp;
+      gt_jpath_key(&kp, p, "flags");
+      gt_jpath_index(&fp, &kp, i);
+      gt_flag *f = &e->flags[i++];
+      char kind[64];
+      if (!st) st = object(it, &fp, err);
+      if (!st) st = gt_json_string(it, "kind", &fp, 1, kind, sizeof kind, err);
+      if (!st && gt_flag_parse(kind, &f->kind) != 0)
+        st = gt_jpath_fail(gt_jpath_key(&kp, &fp, "kind"), err, "'%s' is not a known flag", kind);
+      if (!st) st = gt_json_number(it, "evidence", &fp, 0, -1e300, 1e300, &f->evidence, err);
+      if (!st) st = gt_json_number(it, "threshold", &fp, 0, -1e300, 1e300, &f->threshold, err);
+      if (!st) st = gt_json_string(it, "detail", &fp, 0, f->detail, sizeof f->detail, err);
+    }
+  return st;
+}
+
+/* Ours, under "gauntlet": full-precision fractions replace the percent strings. */
+static gt_status read_ours(const cJSON *o, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+  gt_jpath gp;
+  gt_jpath_key(&gp, p, "gauntlet");
+  const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "gauntlet");
+  gt_status st = g ? object(g, &gp, err) : gt_jpath_fail(&gp, err, "required key is missing");
+  int64_t seed = 0;
+  if (!st) st = gt_json_string(g, "threat_model", &gp, 1, e->threat_model, sizeof e->threat_model, err);
+  if (!st) st = gt_json_number(g, "eps_value", &gp, 1, 0, 1e9, &e->eps, err);
+  if (!st) st = gt_json_string(g, "suite", &gp, 1, e->suite, sizeof e->suite, err);
+  if (!st) st = gt_json_bool(g, "smoke", &gp, 0, &e->smoke, err);
+  if (!st) st = gt_json_int(g, "n_points", &gp, 1, 0, INT64_MAX / 2, &e->n_points, err);
+  if (!st) st = gt_json_number(g, "clean_accuracy", &gp, 0, 0, 1, &e->clean_acc, err);
+  if (!st) st = gt_json_number(g, "robust_accuracy", &gp, 0, 0, 1, &e->autoattack_acc, err);
+  if (!st) st = gt_json_int(g, "seed", &gp, 0, 0, INT64_MAX / 2, &seed, err);
+  if (!st) st = gt_json_string(g, "model_sha256", &gp, 0, e->model_sha256, sizeof e->model_sha256, err);
+  if (!st) st = gt_json_string(g, "points_sha256", &gp, 1, e->points_sha256, sizeof e->points_sha256, err);
+  if (!st) st = gt_json_string(g, "config_hash", &gp, 0, e->config_hash, sizeof e->config_hash, err);
+  if (!st) st = gt_json_string(g, "gauntlet_version", &gp, 0, e->gauntlet_version, sizeof e->gauntlet_version, err);
+  if (!st) st = gt_json_string(g, "git_commit", &gp, 0, e->git_commit, sizeof e->git_commit, err);
+  if (!st) st = gt_json_string(g, "backend", &gp, 0, e->backend, sizeof e->backend, err);
+  if (!st) st = gt_json_string(g, "device", &gp, 0, e->device, sizeof e->device, err);
+  if (!st) st = gt_json_number(g, "seconds", &gp, 0, 0, 1e12, &e->seconds, err);
+  if (!st) st = read_attacks(g, &gp, e, err);
+  if (!st) st = read_curve(g, &gp, e, err);
+  if (!st) st = read_flags(g, &gp, e, err);
+  if (!st) st = read_examples(g, &gp, &e->examples, err);
+  e->seed = (uint64_t)seed;
+  return st;
+}
+
+static gt_status read_entry(const cJSON *o, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+  gt_status st = object(o, p, err);
+  if (!st) st = gt_json_string(o, "name", p, 1, e->name, sizeof e->name, err);
+  if (!st) st = gt_json_string(o, "link", p, 0, e->link, sizeof e->link, err);
+  if (!st) st = gt_json_string(o, "authors", p, 0, e->authors, sizeof e->authors, err);
+  if (!st) st = gt_json_bool(o, "additional_data", p, 0, &e->additional_data, err);
+  if (!st) st = gt_json_int(o, "number_forward_passes", p, 0, 0, INT64_MAX / 2, &e->number_forward_passes, err);
+  if (!st) st = gt_json_string(o, "dataset", p, 1, e->dataset, sizeof e->dataset, err);
+  if (!st) st = gt_json_string(o, "venue", p, 0, e->venue, sizeof e->venue, err);
+  if (!st) st = gt_json_string(o, "architecture", p, 0, e->architecture, sizeof e->architecture, err);
+  if (!st) st = gt_json_string(o, "eps", p, 1, e->eps_text, sizeof e->eps_text, err);
+  if (!st) st = percent(o, "clean_acc", p, 1, &e->clean_acc, err);
+  if (!st) st = percent(o, "reported", p, 0, &e->reported, err);
+  if (!st) st = percent(o, "autoattack_acc", p, 1, &e->autoattack_acc, err);
+  if (!st) st = percent(o, "external", p, 0, &e->external, err);
+  if (!st) st = gt_json_bool(o, "unreliable", p, 0, &e->unreliable, err);
+  if (!st) st = gt_json_string(o, "footnote", p, 0, e->footnote, sizeof e->footnote, err);
+  if (!st) st = read_ours(o, p, e, err);
+  return st;
+}
+
+static gt_status read_table(const cJSON *o, const gt_jpath *p, gt_lb_table *t, gt_error *err) {
+  gt_status st = object(o, p, err);
+  if (!st) st = gt_json_string(o, "dataset", p, 1, t->dataset, sizeof t->dataset, err);
+  if (!st) st = gt_json_string(o, "threat_model", p, 1, t->threat_model, sizeof t->threat_model, err);
+  if (!st) st = gt_json_string(o, "eps", p, 1, t->eps_text, sizeof t->eps_text, err);
+  if (!st) st = gt_json_number(o, "eps_value", p, 1, 0, 1e9, &t->eps, err);
+  const cJSON *entries, *it;
+  int n = 0;
+  if (!st) st = array(o, "entries", p, 1, LB_MAX_ENTRIES, &entries, &n, err);
+  if (st || n == 0) return st;
+  t->entries = calloc((size_t)n, sizeof(*t->entries));
+  if (!t->entries) return gt_jpath_fail(p, err, "out of memory for %d entries", n);
+  cJSON_ArrayForEach(it, entries) {
+    gt_jpath kp, ep;
+    gt_jpath_key(&kp, p, "entries");
+    gt_jpath_index(&ep, &kp, t->n_entries);
+    gt_lb_entry *e = &t->entries[t->n_entries++];
+    st = read_entry(it, &ep, e, err);
+    if (st) return st;
+    /* The gates match entries through their own fields: they must agree with the table's. */
+    if (strcmp(e->dataset, t->dataset) || strcmp(e->threat_model, t->threat_model) || !gt_gates_eps_equal(e->eps, t->eps))
+      return gt_jpath_fail(&ep, err, "dataset, threat model or eps differ from the table's (%s, %s, %s)", t->dataset,
+                           t->threat_model, t->eps_text);
   }
   return GT_OK;
 }
 
-/* ---- the file ---- */
+static gt_status read_board(const cJSON *root, const char *path, gt_leaderboard *lb, gt_error *err) {
+  gt_jpath top = {.where = path, .path = ""};
+  char format[64] = "";
+  int64_t version = 0;
+  gt_status st = object(root, &top, err);
+  if (!st) st = gt_json_string(root, "format", &top, 1, format, sizeof format, err);
+  if (!st && strcmp(format, LB_FORMAT))
+    st = gt_jpath_fail(gt_jpath_key(&(gt_jpath){0}, &top, "format"), err, "'%s' is not a Gauntlet leaderboard (%s)",
+                       format, LB_FORMAT);
+  if (!st) st = gt_json_int(root, "format_version", &top, 1, 1, 1000000, &version, err);
+  if (!st && version != LB_FORMAT_VERSION)
+    st = gt_error_set(err, GT_ERR_UNSUPPORTED, "%s: format_version %lld; this Gauntlet reads version %d", path,
+                      (long long)version, LB_FORMAT_VERSION);
+  if (!st) st = gt_json_string(root, "title", &top, 0, lb->title, sizeof lb->title, err);
+  if (!st) st = gt_json_string(root, "created_utc", &top, 0, lb->created_utc, sizeof lb->created_utc, err);
+  if (!st) st = gt_json_bool(root, "smoke", &top, 0, &lb->smoke, err);
+  if (!st) st = gt_json_string(root, "config_hash", &top, 0, lb->config_hash, sizeof lb->config_hash, err);
+  if (!st) st = gt_json_string(root, "gauntlet_version", &top, 0, lb->gauntlet_version, sizeof lb->gauntlet_version, err);
+  if (!st) st = gt_json_string(root, "git_commit", &top, 0, lb->git_commit, sizeof lb->git_commit, err);
+  const cJSON *tables, *it;
+  int n = 0;
+  if (!st) st = array(root, "tables", &top, 1, LB_MAX_TABLES, &tables, &n, err);
+  if (st || n == 0) return st;
+  lb->tables = calloc((size_t)n, sizeof(*lb->tables));
+  if (!lb->tables) return gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory for %d tables", path, n);
+  cJSON_ArrayForEach(it, tables) {
+    gt_jpath kp, tp;
+    gt_jpath_key(&kp, &top, "tables");
+    gt_jpath_index(&tp, &kp, lb->n_tables);
+    st = read_table(it, &tp, &lb->tables[lb->n_tables++], err);
+    if (st) return st;
+  }
+  return GT_OK;
+}
 
 static gt_status read_text(const char *path, char **text, gt_error *err) {
   *text = NULL;
@@ -307,7 +273,7 @@ static gt_status read_text(const char *path, char **text, gt_error *err) {
   if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
   if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
     fclose(f);
-    return gt_error_set(err, GT_ERR_IO, "%s: cannot determine the file size", path);
+    return gt_error_set(err, GT_ERR_IO, "%s: cannot determine the file size (not a regular file?)", path);
   }
   if (size > LB_MAX_FILE_BYTES) {
     fclose(f);
@@ -315,12 +281,9 @@ static gt_status read_text(const char *path, char **text, gt_error *err) {
                         LB_MAX_FILE_BYTES);
   }
   char *buf = malloc((size_t)size + 1);
-  if (!buf) {
-    fclose(f);
-    return gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", path);
-  }
-  size_t got = fread(buf, 1, (size_t)size, f);
+  size_t got = buf ? fread(buf, 1, (size_t)size, f) : 0;
   fclose(f);
+  if (!buf) return gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", path);
   if (got != (size_t)size) {
     free(buf);
     return gt_error_set(err, GT_ERR_IO, "%s: short read", path);
@@ -329,7 +292,7 @@ static gt_status read_text(const char *path, char **text, gt_error *err) {
   size_t nul = strlen(buf);
   if (nul != (size_t)size) {
     free(buf);
-    return gt_error_set(err, GT_ERR_FORMAT, "%s: contains a NUL byte at offset %zu: not a JSON text", path, nul);
+    return gt_error_set(err, GT_ERR_FORMAT, "%s: a NUL byte at offset %zu: not JSON text", path, nul);
   }
   *text = buf;
   return GT_OK;
@@ -348,8 +311,7 @@ gt_status gt_leaderboard_read(const char *path, gt_leaderboard *lb, gt_error *er
     return gt_error_set(err, GT_ERR_FORMAT, "%s: not valid JSON (offset %zu)", path, offset);
   }
   free(text);
-  reader r = {path, err};
-  st = read_board(&r, root, lb);
+  st = read_board(root, path, lb, err);
   cJSON_Delete(root);
   if (st != GT_OK) gt_leaderboard_free(lb);
   return st;

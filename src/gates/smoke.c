@@ -67,3 +67,19 @@ gt_status gt_smoke_preset_apply(cJSON *config, const char *preset, gt_error *err
   if (st == GT_OK) st = set_item(config, "preset", cJSON_CreateString("smoke"), err);
   return st;
 }
+
+void gt_smoke_mark_entry(gt_lb_entry *e) {
+  e->smoke = 1;
+  e->unreliable = 1;
+  for (int i = 0; i < e->n_flags; i++)
+    if (e->flags[i].kind == GT_FLAG_SMOKE) return;
+  /* The smoke flag must show even when the probes filled every slot: it replaces the last one. */
+  gt_flag *f = &e->flags[e->n_flags < GT_MAX_FLAGS ? e->n_flags++ : GT_MAX_FLAGS - 1];
+  memset(f, 0, sizeof(*f));
+  f->kind = GT_FLAG_SMOKE;
+  f->evidence = (double)e->n_points;
+  f->threshold = GT_SMOKE_POINTS;
+  snprintf(f->detail, sizeof f->detail,
+           "smoke preset: APGD-CE (%d steps) and FGSM on %lld points, a per-commit check, not a full evaluation",
+           GT_SMOKE_APGD_STEPS, (long long)e->n_points);
+}

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "gauntlet/leaderboard.h"
 #include "gauntlet/status.h"
 
 /* The smoke suite: APGD-CE with GT_SMOKE_APGD_STEPS steps (1 restart), then FGSM, on the first
@@ -22,5 +23,9 @@
  * pick "the first points" of a hand-picked list: give n instead); GT_ERR_FORMAT when a rewritten
  * part has the wrong JSON type (the config parser would name it anyway). */
 gt_status gt_smoke_preset_apply(cJSON *config, const char *preset, gt_error *err);
+
+/* Marks a leaderboard entry of a smoke run: smoke = 1, unreliable = 1 and the flag smoke_preset
+ * whose detail starts with "smoke preset" (the reason the leaderboard gives). */
+void gt_smoke_mark_entry(gt_lb_entry *e);
 
 #endif

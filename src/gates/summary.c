@@ -1,8 +1,11 @@
 /* Markdown for a CI step summary ($GITHUB_STEP_SUMMARY, a GitLab job artifact): a smoke banner
  * when it applies, the leaderboard tables as leaderboard.md has them, then every gate result. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gates/gates_internal.h"
+#include "gauntlet/sweep.h"
 
 /* Table cells: '|' would end the cell and a newline the row. */
 static void md_cell(FILE *f, const char *s) {
@@ -41,13 +44,29 @@ static void gates_write(FILE *f, const gt_gate_report *r) {
             r->n_without_baseline == 1 ? "y" : "ies");
 }
 
+/* The gates first (what a CI reader looks for), then leaderboard.md's text below its title, one
+ * heading level down. */
 gt_status gt_gates_summary_write(FILE *f, const gt_leaderboard *lb, const gt_gate_report *r, gt_error *err) {
+  char *md = NULL;
+  size_t len = 0;
+  gt_status st = gt_leaderboard_md_text(lb, &md, &len, err);
+  if (st != GT_OK) return st;
   fprintf(f, "# %s\n\n", lb->title[0] ? lb->title : "Gauntlet robustness check");
   if (lb->smoke || r->smoke)
     fputs("> **Smoke run** (`--preset smoke`): a short attack on few points for per-commit checks. "
           "Not a full evaluation: robust accuracies are upper bounds.\n\n",
           f);
   gates_write(f, r);
+  fputs("\n## Leaderboard\n", f);
+  const char *start = strchr(md, '\n'); /* leaderboard.md's title line repeats ours */
+  for (const char *line = start ? start : md; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+    if (line[0] == '#') fputc('#', f);
+    fwrite(line, 1, n, f);
+    line += n;
+  }
+  free(md);
   if (fflush(f) != 0 || ferror(f)) return gt_error_set(err, GT_ERR_IO, "could not write the step summary");
   return GT_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gates/smoke.h"
 #include "gauntlet/sweep.h"
 #include "sweep/journal.h"
 #include "sweep/records.h"
@@ -116,6 +117,7 @@ static void fill_entry(const build_ctx *b, int mi, int di, int ti, int ei, const
   gt_flags_from_json(cJSON_GetObjectItemCaseSensitive(job, "probe_flags"), e->flags, GT_MAX_FLAGS, &e->n_flags);
   gt_flags_from_json(cJSON_GetObjectItemCaseSensitive(job, "flags"), e->flags, GT_MAX_FLAGS, &e->n_flags);
   e->unreliable = e->n_flags > 0;
+  if (b->cfg->smoke) gt_smoke_mark_entry(e);
   fill_examples(&e->examples, cJSON_GetObjectItemCaseSensitive(job, "examples"));
 }
 
@@ -174,6 +176,7 @@ gt_status gt_sweep_leaderboard_build(const char *outdir, gt_leaderboard *lb, gt_
     st = gt_error_set(err, GT_ERR_FORMAT, "%s/results.jsonl: the config in the header does not match its hash", outdir);
   if (!st) {
     copy_str(lb->title, sizeof lb->title, cfg->title);
+    lb->smoke = cfg->smoke;
     copy_str(lb->created_utc, sizeof lb->created_utc, gt_rec_string(header, "created_utc"));
     copy_str(lb->config_hash, sizeof lb->config_hash, cfg->hash);
     copy_str(lb->gauntlet_version, sizeof lb->gauntlet_version, gt_rec_string(header, "gauntlet_version"));

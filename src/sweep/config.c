@@ -10,6 +10,7 @@
 
 #include "gauntlet/sha256.h"
 #include "gauntlet/sweep.h"
+#include "gates/sweep_ci.h"
 #include "sweep/json_get.h"
 
 gt_status gt_sweep_parse_eps(const char *what, const char *text, float *out, gt_error *err) {
@@ -400,7 +401,8 @@ static gt_status parse_probes(const cJSON *root, const gt_jpath *top, gt_sweep_c
 
 static gt_status parse_root(cJSON *root, const char *base, gt_sweep_config *cfg, gt_error *err) {
   static const char *const keys[] = {"title", "models", "datasets", "threat_models", "attacks", "seed", "batch",
-                                     "backend", "threads", "devices", "output", "examples", "probes", NULL};
+                                     "backend", "threads", "devices", "output", "examples", "probes", "preset",
+                                     "gates", NULL};
   gt_jpath top = {.where = cfg->path, .path = ""};
   gt_status st = gt_json_check_object(root, &top, keys, err);
   if (st) return st;
@@ -465,14 +467,17 @@ static gt_status parse_root(cJSON *root, const char *base, gt_sweep_config *cfg,
   if ((st = gt_json_string(root, "output", &top, 0, output, sizeof output, err))) return st;
   gt_jpath op;
   gt_jpath_key(&op, &top, "output");
-  return resolve_path(base, output, cfg->output, sizeof cfg->output, &op, err);
+  if ((st = resolve_path(base, output, cfg->output, sizeof cfg->output, &op, err))) return st;
+  return gt_sweep_ci_parse(root, &top, base, cfg, err);
 }
 
 gt_status gt_sweep_config_parse(const char *text, const char *base_dir, gt_sweep_config *cfg, gt_error *err) {
-  char path[GT_SWEEP_PATH_MAX];
+  char path[GT_SWEEP_PATH_MAX], preset[sizeof cfg->preset];
   snprintf(path, sizeof path, "%s", cfg->path);
+  snprintf(preset, sizeof preset, "%s", cfg->preset);
   memset(cfg, 0, sizeof *cfg);
   snprintf(cfg->path, sizeof cfg->path, "%s", path);
+  snprintf(cfg->preset, sizeof cfg->preset, "%s", preset);
   const char *where = cfg->path[0] ? cfg->path : "sweep config";
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
@@ -481,10 +486,13 @@ gt_status gt_sweep_config_parse(const char *text, const char *base_dir, gt_sweep
     return gt_error_set(err, GT_ERR_FORMAT, "%s: not valid JSON near byte %ld", where, offset);
   }
   if (!cfg->path[0]) snprintf(cfg->path, sizeof cfg->path, "%s", where);
-  gt_status st = parse_root(root, base_dir, cfg, err);
+  gt_status st = gt_sweep_ci_prepare(root, cfg, err);
+  if (st == GT_OK) st = parse_root(root, base_dir, cfg, err);
   if (st == GT_OK) {
-    /* the hash covers everything that changes results: all keys but where they are written */
+    /* the hash covers everything that changes results: all keys but where they are written and the
+     * gates that judge them */
     cJSON_DeleteItemFromObjectCaseSensitive(root, "output");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "gates");
     if (!cJSON_PrintPreallocated(root, cfg->canonical, (int)sizeof cfg->canonical, 0))
       st = gt_error_set(err, GT_ERR_LIMIT, "%s: the config is longer than %zu bytes", where, sizeof cfg->canonical);
     gt_sha256 h;

@@ -90,7 +90,7 @@ static void put_table(md_buf *b, const gt_lb_table *t) {
   put(b, "\n");
 }
 
-gt_status gt_leaderboard_md_write(const gt_leaderboard *lb, const char *path, gt_error *err) {
+gt_status gt_leaderboard_md_text(const gt_leaderboard *lb, char **text, size_t *len, gt_error *err) {
   md_buf b = {0};
   put(&b, "# %s\n\nRobust accuracy is the worst case over the attack suite, per point. Created %s by Gauntlet %s "
           "(commit %s), config %.12s.\n",
@@ -98,8 +98,21 @@ gt_status gt_leaderboard_md_write(const gt_leaderboard *lb, const char *path, gt
   if (lb->smoke) put(&b, "\n**Smoke run**: a short check, not a full evaluation.\n");
   for (int t = 0; t < lb->n_tables; t++) put_table(&b, &lb->tables[t]);
   if (lb->n_tables == 0) put(&b, "\nNo finished job yet.\n");
-  gt_status st = b.failed ? gt_error_set(err, GT_ERR_MEMORY, "%s: out of memory", path)
-                          : gt_file_write_atomic(path, b.text, b.len, err);
-  free(b.text);
+  if (b.failed || !b.text) {
+    free(b.text);
+    return gt_error_set(err, GT_ERR_MEMORY, "out of memory rendering leaderboard.md");
+  }
+  *text = b.text;
+  *len = b.len;
+  return GT_OK;
+}
+
+gt_status gt_leaderboard_md_write(const gt_leaderboard *lb, const char *path, gt_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  gt_status st = gt_leaderboard_md_text(lb, &text, &len, err);
+  if (st == GT_OK) st = gt_file_write_atomic(path, text, len, err);
+  else gt_error_prefix(err, "%s: ", path);
+  free(text);
   return st;
 }
