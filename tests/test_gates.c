@@ -11,6 +11,7 @@
 
 #include "gates/smoke.h"
 #include "gauntlet/gates.h"
+#include "gauntlet/sweep.h"
 #include "gt_test.h"
 
 /* ---- a small leaderboard: models cnn and mlp at Linf eps 0.1 and 0.2 ---- */
@@ -333,6 +334,207 @@ static void test_smoke_preset(void) {
   cJSON_Delete(c);
 }
 
+/* ---- leaderboard.json: the sweep's writer, read back ---- */
+
+static void board_fill_all(gt_leaderboard *lb) {
+  board_make(lb, base_robust);
+  snprintf(lb->created_utc, sizeof lb->created_utc, "2026-11-24T21:00:00Z");
+  snprintf(lb->config_hash, sizeof lb->config_hash, "%064d", 3);
+  snprintf(lb->gauntlet_version, sizeof lb->gauntlet_version, "0.1.0");
+  snprintf(lb->git_commit, sizeof lb->git_commit, "abc123");
+  lb->smoke = 1;
+  for (int t = 0; t < lb->n_tables; t++) {
+    snprintf(lb->tables[t].dataset, sizeof lb->tables[t].dataset, "fashion-mnist");
+    for (int i = 0; i < lb->tables[t].n_entries; i++) {
+      gt_lb_entry *e = &lb->tables[t].entries[i];
+      snprintf(e->link, sizeof e->link, "https://example.org/%d", i);
+      snprintf(e->authors, sizeof e->authors, "A. \"Author\" & B. <Author>");
+      e->additional_data = i;
+      e->number_forward_passes = 1234 + i;
+      snprintf(e->venue, sizeof e->venue, "venue é");
+      snprintf(e->architecture, sizeof e->architecture, "arch-%d", i);
+      e->clean_acc = 0.8765432;
+      e->autoattack_acc = 0.4321987 - 0.1 * t;
+      e->reported = 0.45;
+      e->external = i ? NAN : 0.4;
+      e->unreliable = 1;
+      snprintf(e->footnote, sizeof e->footnote, "line one\nline two");
+      e->smoke = 1;
+      e->n_attacks = 2;
+      snprintf(e->attacks[0].name, sizeof e->attacks[0].name, "apgd-ce");
+      e->attacks[0].robust_acc = 0.5, e->attacks[0].seconds = 1.25, e->attacks[0].forward = 21, e->attacks[0].backward = 20;
+      snprintf(e->attacks[1].name, sizeof e->attacks[1].name, "fgsm");
+      e->attacks[1].robust_acc = e->autoattack_acc, e->attacks[1].seconds = 0.5, e->attacks[1].forward = 1;
+      e->n_curve = 2;
+      for (int k = 0; k < 2; k++) {
+        e->curve[k].eps = 0.1 * (k + 1);
+        snprintf(e->curve[k].eps_text, sizeof e->curve[k].eps_text, "0.%d", k + 1);
+        e->curve[k].robust_acc = 0.6 - 0.2 * k;
+      }
+      e->seed = 42;
+      snprintf(e->model_sha256, sizeof e->model_sha256, "%064d", 11 + i);
+      snprintf(e->config_hash, sizeof e->config_hash, "%064d", 3);
+      snprintf(e->gauntlet_version, sizeof e->gauntlet_version, "0.1.0");
+      snprintf(e->git_commit, sizeof e->git_commit, "abc123");
+      snprintf(e->backend, sizeof e->backend, "cpu");
+      snprintf(e->device, sizeof e->device, "test CPU");
+      e->n_flags = 2;
+      e->flags[0] = (gt_flag){GT_FLAG_ZERO_GRADIENTS, 0.25, 0.1, "4 of 16 points"};
+      e->flags[1] = (gt_flag){GT_FLAG_SMOKE, 16, 100, "smoke preset"};
+      e->examples.k = 2, e->examples.c = 1, e->examples.h = 28, e->examples.w = 28;
+      snprintf(e->examples.npy_path, sizeof e->examples.npy_path, "examples/x_%d.npy", i);
+      e->examples.label[0] = 3, e->examples.label[1] = 7;
+      e->examples.clean_pred[0] = 3, e->examples.clean_pred[1] = 1;
+      e->examples.adv_pred[0] = 5, e->examples.adv_pred[1] = 1;
+    }
+  }
+}
+
+/* cJSON prints the shortest text that reads back within a relative DBL_EPSILON, not bit-exact. */
+static int same(double a, double b) { return fabs(a - b) <= 1e-14 * fmax(1.0, fabs(b)); }
+
+static void entry_compare(const gt_lb_entry *a, const gt_lb_entry *b, const char *at) {
+  GT_CHECK(!strcmp(a->name, b->name) && !strcmp(a->link, b->link) && !strcmp(a->authors, b->authors) &&
+               !strcmp(a->dataset, b->dataset) && !strcmp(a->venue, b->venue) &&
+               !strcmp(a->architecture, b->architecture) && !strcmp(a->eps_text, b->eps_text) &&
+               !strcmp(a->footnote, b->footnote) && !strcmp(a->threat_model, b->threat_model) &&
+               !strcmp(a->suite, b->suite) && !strcmp(a->model_sha256, b->model_sha256) &&
+               !strcmp(a->points_sha256, b->points_sha256) && !strcmp(a->config_hash, b->config_hash) &&
+               !strcmp(a->gauntlet_version, b->gauntlet_version) && !strcmp(a->git_commit, b->git_commit) &&
+               !strcmp(a->backend, b->backend) && !strcmp(a->device, b->device),
+           "%s: strings", at);
+  GT_CHECK(a->additional_data == b->additional_data && a->number_forward_passes == b->number_forward_passes &&
+               a->unreliable == b->unreliable && a->smoke == b->smoke && a->n_points == b->n_points && a->seed == b->seed,
+           "%s: integers and booleans", at);
+  GT_CHECK_CLOSE(b->eps, a->eps, 1e-14, 0, "eps");
+  GT_CHECK_CLOSE(b->clean_acc, a->clean_acc, 1e-14, 0, "clean accuracy at full precision");
+  GT_CHECK_CLOSE(b->autoattack_acc, a->autoattack_acc, 1e-14, 0, "robust accuracy at full precision");
+  GT_CHECK_CLOSE(b->reported, a->reported, 5e-5, 0, "reported (a percent string)");
+  GT_CHECK(isnan(a->external) == isnan(b->external) && (isnan(a->external) || fabs(a->external - b->external) < 5e-5),
+           "%s: external", at);
+  GT_CHECK_CLOSE(b->seconds, a->seconds, 1e-14, 0, "seconds");
+  GT_CHECK(a->n_attacks == b->n_attacks && a->n_curve == b->n_curve && a->n_flags == b->n_flags, "%s: counts", at);
+  for (int k = 0; k < a->n_attacks && k < b->n_attacks; k++)
+    GT_CHECK(!strcmp(a->attacks[k].name, b->attacks[k].name) && same(a->attacks[k].robust_acc, b->attacks[k].robust_acc) &&
+                 same(a->attacks[k].seconds, b->attacks[k].seconds) && a->attacks[k].forward == b->attacks[k].forward &&
+                 a->attacks[k].backward == b->attacks[k].backward,
+             "%s: attack %d", at, k);
+  for (int k = 0; k < a->n_curve && k < b->n_curve; k++)
+    GT_CHECK(same(a->curve[k].eps, b->curve[k].eps) && !strcmp(a->curve[k].eps_text, b->curve[k].eps_text) &&
+                 same(a->curve[k].robust_acc, b->curve[k].robust_acc),
+             "%s: curve point %d", at, k);
+  for (int k = 0; k < a->n_flags && k < b->n_flags; k++)
+    GT_CHECK(a->flags[k].kind == b->flags[k].kind && same(a->flags[k].evidence, b->flags[k].evidence) &&
+                 same(a->flags[k].threshold, b->flags[k].threshold) && !strcmp(a->flags[k].detail, b->flags[k].detail),
+             "%s: flag %d", at, k);
+  const gt_lb_examples *x = &a->examples, *y = &b->examples;
+  GT_CHECK(x->k == y->k && x->c == y->c && x->h == y->h && x->w == y->w && !strcmp(x->npy_path, y->npy_path) &&
+               !memcmp(x->label, y->label, sizeof x->label) && !memcmp(x->clean_pred, y->clean_pred, sizeof x->label) &&
+               !memcmp(x->adv_pred, y->adv_pred, sizeof x->label),
+           "%s: examples", at);
+}
+
+static void test_reader_round_trip(void) {
+  gt_leaderboard lb, back;
+  board_fill_all(&lb);
+  char path[512];
+  gt_test_tmp_path("gates-lb.json", path, sizeof path);
+  gt_error err = {0};
+  if (!GT_CHECK(gt_leaderboard_json_write(&lb, path, &err) == GT_OK, "%s", err.message)) return;
+  if (!GT_CHECK(gt_leaderboard_read(path, &back, &err) == GT_OK, "%s", err.message)) return;
+  GT_CHECK(!strcmp(lb.title, back.title) && !strcmp(lb.created_utc, back.created_utc) && lb.smoke == back.smoke &&
+               !strcmp(lb.config_hash, back.config_hash) && !strcmp(lb.git_commit, back.git_commit) &&
+               lb.n_tables == back.n_tables,
+           "board fields");
+  for (int t = 0; t < lb.n_tables && t < back.n_tables; t++) {
+    const gt_lb_table *a = &lb.tables[t], *b = &back.tables[t];
+    GT_CHECK(!strcmp(a->dataset, b->dataset) && !strcmp(a->threat_model, b->threat_model) &&
+                 !strcmp(a->eps_text, b->eps_text) && a->eps == b->eps && a->n_entries == b->n_entries,
+             "table %d", t);
+    for (int i = 0; i < a->n_entries && i < b->n_entries; i++) {
+      char at[64];
+      snprintf(at, sizeof at, "table %d entry %d", t, i);
+      entry_compare(&a->entries[i], &b->entries[i], at);
+    }
+  }
+  gt_leaderboard_free(&back);
+  gt_leaderboard_free(&lb);
+}
+
+/* Replaces the first `from` in the written file with `to` and expects the reader to fail with
+ * every word of `want` in the message. */
+static void reader_expect_error(const char *good, const char *from, const char *to, const char *want1,
+                                const char *want2) {
+  const char *at = strstr(good, from);
+  if (!GT_CHECK(at, "the written file has no '%s'", from)) return;
+  char path[512];
+  gt_test_tmp_path("gates-bad-lb.json", path, sizeof path);
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  fwrite(good, 1, (size_t)(at - good), f);
+  fputs(to, f);
+  fputs(at + strlen(from), f);
+  fclose(f);
+  gt_leaderboard lb;
+  gt_error err = {0};
+  gt_status st = gt_leaderboard_read(path, &lb, &err);
+  GT_CHECK(st != GT_OK && strstr(err.message, "gates-bad-lb.json") && strstr(err.message, want1) &&
+               (!want2 || strstr(err.message, want2)),
+           "'%s' -> '%s': status %d: %s", from, to, st, err.message);
+  if (st == GT_OK) gt_leaderboard_free(&lb);
+}
+
+static void test_reader_bad_inputs(void) {
+  gt_leaderboard lb;
+  board_fill_all(&lb);
+  char path[512];
+  gt_test_tmp_path("gates-lb.json", path, sizeof path);
+  gt_error err = {0};
+  gt_leaderboard_json_write(&lb, path, &err);
+  gt_leaderboard_free(&lb);
+  char *good = (char *)slurp(path);
+  if (!GT_CHECK(good && strlen(good) > 100, "written file")) return;
+  char *copy = strdup(good); /* slurp's buffer is reused below */
+  reader_expect_error(copy, "\"gauntlet-leaderboard\"", "\"something-else\"", "format", "something-else");
+  reader_expect_error(copy, "\"format_version\":\t1", "\"format_version\":\t2", "format_version", NULL);
+  reader_expect_error(copy, "\"tables\":\t[", "\"tables\":\t\"none\", \"old\":\t[", "tables", "array");
+  reader_expect_error(copy, "\"clean_acc\":\t\"87.65\"", "\"clean_acc\":\t\"187.65\"", "tables[0].entries[0].clean_acc",
+                      "percentage");
+  reader_expect_error(copy, "\"clean_acc\":\t\"87.65\"", "\"clean_acc\":\t87.65", "tables[0].entries[0].clean_acc",
+                      "string");
+  reader_expect_error(copy, "\"kind\":\t\"zero_gradients\"", "\"kind\":\t\"shiny\"", "flags[0].kind", "shiny");
+  reader_expect_error(copy, "\"points_sha256\"", "\"points_sha\"", "gauntlet.points_sha256", "missing");
+  reader_expect_error(copy, "\"robust_accuracy\":\t0.5,", "\"robust_accuracy\":\t1.5,", "attacks[0].robust_accuracy",
+                      NULL);
+  reader_expect_error(copy, "\"dataset\":\t\"fashion-mnist\",\n\t\t\t\"threat_model\"",
+                      "\"dataset\":\t\"mnist\",\n\t\t\t\"threat_model\"", "tables[0].entries[0]", "table");
+  reader_expect_error(copy, "\"k\":\t2", "\"k\":\t3", "examples.label", "expected 3");
+  /* Too many attacks for the model's arrays. */
+  char many[2048] = "\"attacks\":\t[";
+  for (int i = 0; i < GT_LB_MAX_ATTACKS + 1; i++)
+    strcat(many, "{\"name\":\"fgsm\",\"robust_accuracy\":0.5},");
+  reader_expect_error(copy, "\"attacks\":\t[", many, "attacks", "more than");
+  /* A truncated file and a NUL byte. */
+  gt_test_tmp_path("gates-bad-lb.json", path, sizeof path);
+  FILE *f = fopen(path, "wb");
+  if (f) {
+    fwrite(copy, 1, strlen(copy) / 2, f);
+    fclose(f);
+  }
+  gt_leaderboard back;
+  GT_CHECK(gt_leaderboard_read(path, &back, &err) == GT_ERR_FORMAT && strstr(err.message, "offset"), "truncated: %s",
+           err.message);
+  f = fopen(path, "wb");
+  if (f) {
+    fwrite("{\"a\":1}\0{}", 1, 10, f);
+    fclose(f);
+  }
+  GT_CHECK(gt_leaderboard_read(path, &back, &err) == GT_ERR_FORMAT && strstr(err.message, "NUL"), "NUL: %s", err.message);
+  GT_CHECK(gt_leaderboard_read("/nonexistent/lb.json", &back, &err) == GT_ERR_IO && strstr(err.message, "/nonexistent"),
+           "missing: %s", err.message);
+  free(copy);
+}
+
 int main(void) {
   gt_test_run("minimums", test_minimums);
   gt_test_run("specific_rule_wins", test_specific_rule_wins);
@@ -340,5 +542,7 @@ int main(void) {
   gt_test_run("junit", test_junit);
   gt_test_run("summary", test_summary);
   gt_test_run("smoke_preset", test_smoke_preset);
+  gt_test_run("reader_round_trip", test_reader_round_trip);
+  gt_test_run("reader_bad_inputs", test_reader_bad_inputs);
   return gt_test_finish();
 }

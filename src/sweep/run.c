@@ -100,7 +100,7 @@ static gt_status pair_open(run_ctx *c, int mi, int di, open_pair *p, gt_error *e
   memset(p, 0, sizeof *p);
   gt_status st = gt_dataset_load(ds->spec, &p->data, err);
   if (!st && ds->indices[0]) st = gt_dataset_take_index_file(p->data, ds->indices, err);
-  else if (!st && ds->n > 0) st = gt_dataset_take_first(p->data, ds->n, err);
+  else if (!st && ds->n > 0) st = gt_dataset_take_first(p->data, ds->n < p->data->n ? ds->n : p->data->n, err);
   if (!st) st = gt_sha256_file(m->path, p->model_sha256, err);
   if (!st) st = gt_graph_load_classifier(m->path, m->n_norm, m->mean, m->std, &p->graph, err);
   if (!st) {
