@@ -382,6 +382,17 @@ static void test_flags_fire_on_masked_model(void) {
   cJSON_Delete(lb);
 }
 
+/* configs/ci-small.json, the config CI and the docs point at, runs and gives schema-valid output. */
+static void test_shipped_ci_config(void) {
+  char dir[512], out[4096], err[4096], args[2048], path[700], msg[512];
+  out_dir("sweep_ci_small", dir, sizeof dir);
+  snprintf(args, sizeof args, "run %s/../../configs/ci-small.json --out %s --quiet", GT_FIXTURES_DIR, dir);
+  int rc = run_cli(args, out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 0, "rc %d: %s", rc, err);
+  snprintf(path, sizeof path, "%s/leaderboard.json", dir);
+  GT_CHECK(gt_schema_validate_files(SCHEMA, path, msg, sizeof msg) == 0, "leaderboard.json vs schema: %s", msg);
+}
+
 int main(void) {
   gt_test_run("full_run", test_full_run);
   gt_test_run("journal_protection", test_journal_protection);
@@ -389,5 +400,6 @@ int main(void) {
   gt_test_run("sigterm_stops_cleanly", test_sigterm_stops_cleanly);
   gt_test_run("eps_reuse_never_higher", test_eps_reuse_never_higher);
   gt_test_run("flags_fire_on_masked_model", test_flags_fire_on_masked_model);
+  gt_test_run("shipped_ci_config", test_shipped_ci_config);
   return gt_test_finish();
 }
