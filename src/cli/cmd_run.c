@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -24,7 +25,14 @@ static const gt_cli_option run_options[] = {
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) { g_stop = sig; }
+/* Only async-signal-safe calls here: a flag and write(2). */
+static void on_signal(int sig) {
+  static const char msg[] = "\ngauntlet run: stopping after the current attack (the job in flight is dropped; "
+                            "the journal keeps every finished job). Signal again to stop at once.\n";
+  g_stop = sig;
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)w;
+}
 
 static void install_handlers(void) {
   struct sigaction sa;
@@ -82,14 +90,17 @@ int gt_cmd_run(int argc, char **argv) {
     return gt_cli_fail("run", &err);
   }
   gt_cli_progress progress;
-  gt_cli_progress_init(&progress);
+  int show = !gt_cli_flag(&args, "quiet");
   gt_sweep_options opt = {.resume = gt_cli_flag(&args, "resume"), .stop = &g_stop, .version = GT_VERSION,
                           .git_commit = GT_GIT_COMMIT};
-  if (!gt_cli_flag(&args, "quiet")) opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
+  if (show) {
+    gt_cli_progress_init(&progress);
+    opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
+  }
   install_handlers();
   gt_sweep_summary sum;
   st = gt_sweep_run(cfg, &opt, &sum, &err);
-  gt_cli_progress_end(&progress);
+  if (show) gt_cli_progress_end(&progress);
   int rc = 0;
   if (st) {
     rc = gt_cli_fail("run", &err);
