@@ -11,8 +11,10 @@
 #include <cjson/cJSON.h>
 
 #include "gt_test.h"
+#include "support/json_schema.h"
 
 #define FIX GT_FIXTURES_DIR "/models"
+#define SCHEMAS GT_FIXTURES_DIR "/../../schemas"
 
 static char g_out[1 << 16], g_err[1 << 16];
 static char g_dir[512], g_config[600], g_outdir[600];
@@ -119,6 +121,9 @@ static void test_smoke_marks(void) {
   GT_CHECK(entries == 2, "two entries, got %d", entries);
   cJSON_Delete(lb);
   free(text);
+  char msg[512];
+  GT_CHECK(gt_schema_validate_files(SCHEMAS "/leaderboard.schema.json", path, msg, sizeof msg) == 0,
+           "smoke leaderboard.json vs schema: %s", msg);
   snprintf(path, sizeof path, "%s/leaderboard.md", g_outdir);
   text = slurp(path);
   GT_CHECK(text && strstr(text, "**Smoke run**") && strstr(text, "smoke_preset"), "leaderboard.md marks the smoke run");
@@ -245,6 +250,9 @@ static void test_config_gates(void) {
   config_write(config, out,
                "\"gates\": {\"min_robust\": 0.99, \"rules\": [{\"model\": \"linear\", \"threat_model\": \"linf\", "
                "\"eps\": 0.02, \"min_robust\": 0.0}]}");
+  char msg[512];
+  GT_CHECK(gt_schema_validate_files(SCHEMAS "/sweep.schema.json", config, msg, sizeof msg) == 0,
+           "a gates section follows schemas/sweep.schema.json: %s", msg);
   int rc = run("run '%s' --preset smoke --quiet", config);
   GT_CHECK(rc == 3 && count(g_err, "gate failed:") == 1 && strstr(g_err, "eps 8/255"), "config gates: exit %d: %s", rc,
            g_err);
@@ -253,6 +261,9 @@ static void test_config_gates(void) {
   rc = run("run '%s' --preset smoke --quiet --resume", config);
   GT_CHECK(rc == 0 && strstr(g_out, "0 run now"), "resume with other gates: exit %d: %s %s", rc, g_out, g_err);
   config_write(config, out, "\"gates\": {\"min_robustness\": 0.5}");
+  GT_CHECK(gt_schema_validate_files(SCHEMAS "/sweep.schema.json", config, msg, sizeof msg) != 0 &&
+               strstr(msg, "min_robustness"),
+           "the schema rejects an unknown gates key too: %s", msg);
   rc = run("run '%s' --preset smoke --quiet", config);
   GT_CHECK(rc == 1 && strstr(g_err, "gates.min_robustness") && strstr(g_err, "gated.json"), "unknown key: %s", g_err);
   config_write(config, out, "\"gates\": {\"rules\": [{\"model\": \"linear\", \"min_clean\": 2}]}");
