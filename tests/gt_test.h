@@ -40,6 +40,9 @@ int gt_test_finish(void);
 /* Helpers for tests that need files: a fresh path under the build's test-tmp folder. */
 const char *gt_test_tmp_path(const char *name, char *buf, size_t size);
 
+/* The whole file as a malloc'ed NUL-terminated string (NULL when it cannot be read); free it. */
+char *gt_test_read_file(const char *path);
+
 /* Runs a shell command, capturing stdout and stderr (each truncated to its buffer);
  * returns the exit code, or -1 if the command could not be run. */
 int gt_test_run_command(const char *cmd, char *out, size_t out_size, char *err, size_t err_size);

@@ -9,16 +9,6 @@
 
 #define ROOT GT_FIXTURES_DIR "/../.."
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = calloc(1, 1 << 18);
-  size_t n = buf ? fread(buf, 1, (1 << 18) - 1, f) : 0;
-  fclose(f);
-  if (buf) buf[n] = 0;
-  return buf;
-}
-
 /* The command on a pipeline line ("- run: X", "run: X", "- X"), or NULL when the line runs no
  * scripts/ or build/gauntlet command. */
 static const char *command_of(char *line) {
@@ -35,7 +25,7 @@ static const char *command_of(char *line) {
 static void check_pipeline(const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/docs/ci/%s", ROOT, name);
-  char *yml = slurp(path), *readme = slurp(ROOT "/README.md");
+  char *yml = gt_test_read_file(path), *readme = gt_test_read_file(ROOT "/README.md");
   if (!GT_CHECK(yml && readme, "cannot read %s or README.md", path)) {
     free(yml), free(readme);
     return;

@@ -30,16 +30,6 @@ static int run(const char *fmt, ...) {
   return gt_test_run_command(cmd, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = calloc(1, 1 << 20);
-  size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-  fclose(f);
-  if (buf) buf[n] = 0;
-  return buf;
-}
-
 static void spit(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
   if (!f) return;
@@ -89,7 +79,7 @@ static void test_smoke_marks(void) {
   }
   char path[700];
   snprintf(path, sizeof path, "%s/leaderboard.json", g_outdir);
-  char *text = slurp(path);
+  char *text = gt_test_read_file(path);
   cJSON *lb = text ? cJSON_Parse(text) : NULL;
   if (!GT_CHECK(lb, "leaderboard.json unreadable")) {
     free(text);
@@ -125,11 +115,11 @@ static void test_smoke_marks(void) {
   GT_CHECK(gt_schema_validate_files(SCHEMAS "/leaderboard.schema.json", path, msg, sizeof msg) == 0,
            "smoke leaderboard.json vs schema: %s", msg);
   snprintf(path, sizeof path, "%s/leaderboard.md", g_outdir);
-  text = slurp(path);
+  text = gt_test_read_file(path);
   GT_CHECK(text && strstr(text, "**Smoke run**") && strstr(text, "smoke_preset"), "leaderboard.md marks the smoke run");
   free(text);
   snprintf(path, sizeof path, "%s/report.html", g_outdir);
-  text = slurp(path);
+  text = gt_test_read_file(path);
   GT_CHECK(text && strstr(text, "class=\"banner smoke\"") && strstr(text, "Smoke run"), "report.html smoke banner");
   free(text);
 }
@@ -156,20 +146,20 @@ static void test_gate_fail(void) {
     GT_CHECK(gt_test_run_command(path, out, sizeof out, why, sizeof why) == 0, "JUnit is not well-formed: %s", why);
   }
   snprintf(path, sizeof path, "%s/fail.xml", g_dir);
-  char *xml = slurp(path);
+  char *xml = gt_test_read_file(path);
   GT_CHECK(xml && strstr(xml, "tests=\"2\" failures=\"2\"") && strstr(xml, "name=\"linear Linf eps=8/255 [smoke]\"") &&
                strstr(xml, "<failure type=\"gate\" message=\"model linear, Linf eps 8/255: clean accuracy") &&
                strstr(xml, "gates &lt;test&gt; &amp; co"),
            "the failing case with its numbers, title escaped: %s", xml ? xml : "");
   free(xml);
   snprintf(path, sizeof path, "%s/summary.md", g_dir);
-  char *md = slurp(path);
+  char *md = gt_test_read_file(path);
   GT_CHECK(md && strstr(md, "FAILED: 4 of 4 gates") && strstr(md, "Smoke run") && strstr(md, "| Rank | Model") &&
                count(md, "**FAIL**") == 4,
            "step summary: gates and the leaderboard table: %s", md ? md : "");
   free(md);
   snprintf(path, sizeof path, "%s/pass.xml", g_dir);
-  xml = slurp(path);
+  xml = gt_test_read_file(path);
   GT_CHECK(xml && strstr(xml, "failures=\"0\"") && count(xml, "<testcase") == 2, "passing JUnit from the run");
   free(xml);
 }
@@ -178,7 +168,7 @@ static void test_gate_fail(void) {
 static void baseline_write(const char *path, const char *key, const char *string_value, double robust_up) {
   char src[700];
   snprintf(src, sizeof src, "%s/leaderboard.json", g_outdir);
-  char *text = slurp(src);
+  char *text = gt_test_read_file(src);
   cJSON *lb = text ? cJSON_Parse(text) : NULL;
   free(text);
   if (!lb) return;

@@ -212,16 +212,6 @@ static int xmllint_ok(const char *path, char *why, size_t size) {
   return gt_test_run_command(cmd, out, sizeof out, why, size);
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = 0;
-  fclose(f);
-  return buf;
-}
-
 static void test_junit(void) {
   char probe[256];
   if (gt_test_run_command("xmllint --version", probe, sizeof probe, probe, sizeof probe) != 0) {
@@ -245,7 +235,7 @@ static void test_junit(void) {
   GT_CHECK(f && gt_gates_junit_write(f, &rep, "gates test", &err) == GT_OK, "%s", err.message);
   if (f) fclose(f);
   GT_CHECK(xmllint_ok(path, why, sizeof why) == 0, "xmllint rejects the JUnit file: %s", why);
-  const char *xml = slurp(path);
+  char *xml = gt_test_read_file(path);
   GT_CHECK(xml && strstr(xml, "tests=\"4\" failures=\"1\""), "counts: %s", xml ? xml : "");
   GT_CHECK(xml && strstr(xml, "m&lt;l&gt;p&amp;&quot;&apos;??") && strstr(xml, "(é)]]&gt;"),
            "escaped hostile name: %s", xml ? xml : "");
@@ -263,10 +253,12 @@ static void test_junit(void) {
   GT_CHECK(f && gt_gates_junit_write(f, &rep, NULL, &err) == GT_OK, "%s", err.message);
   if (f) fclose(f);
   GT_CHECK(xmllint_ok(path, why, sizeof why) == 0, "xmllint: %s", why);
-  xml = slurp(path);
+  free(xml);
+  xml = gt_test_read_file(path);
   GT_CHECK(xml && strstr(xml, "skipped=\"4\"") && strstr(xml, "smoke preset") &&
                strstr(xml, "name=\"smoke\" value=\"true\""),
            "skipped and smoke: %s", xml ? xml : "");
+  free(xml);
   gt_gate_report_free(&rep);
   gt_leaderboard_free(&lb);
 }
@@ -288,12 +280,14 @@ static void test_summary(void) {
   FILE *f = fopen(path, "wb");
   GT_CHECK(f && gt_gates_summary_write(f, &lb, &rep, &err) == GT_OK, "%s", err.message);
   if (f) fclose(f);
-  const char *md = slurp(path);
+  char *md = gt_test_read_file(path);
   GT_CHECK(md && strstr(md, "Smoke run"), "smoke banner: %s", md ? md : "");
   GT_CHECK(md && strstr(md, "FAILED: 2 of 4 gates"), "gate count: %s", md ? md : "");
   GT_CHECK(md && strstr(md, "| mlp | Linf | 0.2 | min_clean | 85.00% | 86.00% | **FAIL** |"), "failing row: %s",
            md ? md : "");
   GT_CHECK(md && strstr(md, "| a\\|b |"), "pipe escaped in a cell: %s", md ? md : "");
+  GT_CHECK(md && strstr(md, "## Leaderboard") && strstr(md, "| Rank | Model"), "leaderboard tables: %s", md ? md : "");
+  free(md);
   gt_gate_report_free(&rep);
   gt_leaderboard_free(&lb);
 }
@@ -492,9 +486,11 @@ static void test_reader_bad_inputs(void) {
   gt_error err = {0};
   gt_leaderboard_json_write(&lb, path, &err);
   gt_leaderboard_free(&lb);
-  char *good = (char *)slurp(path);
-  if (!GT_CHECK(good && strlen(good) > 100, "written file")) return;
-  char *copy = strdup(good); /* slurp's buffer is reused below */
+  char *copy = gt_test_read_file(path);
+  if (!GT_CHECK(copy && strlen(copy) > 100, "written file")) {
+    free(copy);
+    return;
+  }
   reader_expect_error(copy, "\"gauntlet-leaderboard\"", "\"something-else\"", "format", "something-else");
   reader_expect_error(copy, "\"format_version\":\t1", "\"format_version\":\t2", "format_version", NULL);
   reader_expect_error(copy, "\"tables\":\t[", "\"tables\":\t\"none\", \"old\":\t[", "tables", "array");

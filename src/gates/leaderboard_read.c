@@ -94,60 +94,54 @@ static gt_status read_examples(const cJSON *g, const gt_jpath *p, gt_lb_examples
   return GT_OK;
 }
 
-static gt_status read_attacks(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
+/* Reads one object of an array into item; p names it ("...attacks[2]"). */
+typedef gt_status (*item_reader)(const cJSON *it, const gt_jpath *p, void *item, gt_error *err);
+
+/* obj[key]: an array of at most cap objects, read by fn into items[0..*n) of size bytes each. */
+static gt_status read_items(const cJSON *obj, const char *key, const gt_jpath *p, int cap, void *items, size_t size,
+                            int *n, item_reader fn, gt_error *err) {
   const cJSON *a, *it;
-  gt_status st = array(g, "attacks", p, 0, GT_LB_MAX_ATTACKS, &a, &e->n_attacks, err);
+  gt_status st = array(obj, key, p, 0, cap, &a, n, err);
+  gt_jpath kp, ip;
+  gt_jpath_key(&kp, p, key);
   int i = 0;
   if (a) cJSON_ArrayForEach(it, a) {
-      gt_jpath ap, kp;
-      gt_jpath_key(&kp, p, "attacks");
-      gt_jpath_index(&ap, &kp, i);
-      gt_lb_attack *at = &e->attacks[i++];
-      if (!st) st = object(it, &ap, err);
-      if (!st) st = gt_json_string(it, "name", &ap, 1, at->name, sizeof at->name, err);
-      if (!st) st = gt_json_number(it, "robust_accuracy", &ap, 1, 0, 1, &at->robust_acc, err);
-      if (!st) st = gt_json_number(it, "seconds", &ap, 0, 0, 1e12, &at->seconds, err);
-      if (!st) st = gt_json_int(it, "forward_passes", &ap, 0, 0, INT64_MAX / 2, &at->forward, err);
-      if (!st) st = gt_json_int(it, "backward_passes", &ap, 0, 0, INT64_MAX / 2, &at->backward, err);
+      gt_jpath_index(&ip, &kp, i);
+      if (!st) st = object(it, &ip, err);
+      if (!st) st = fn(it, &ip, (char *)items + size * (size_t)i, err);
+      i++;
     }
   return st;
 }
 
-static gt_status read_curve(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
-  const cJSON *a, *it;
-  gt_status st = array(g, "curve", p, 0, GT_LB_MAX_EPS, &a, &e->n_curve, err);
-  int i = 0;
-  if (a) cJSON_ArrayForEach(it, a) {
-      gt_jpath cp, kp;
-      gt_jpath_key(&kp, p, "curve");
-      gt_jpath_index(&cp, &kp, i);
-      gt_lb_curve_point *c = &e->curve[i++];
-      if (!st) st = object(it, &cp, err);
-      if (!st) st = gt_json_string(it, "eps", &cp, 1, c->eps_text, sizeof c->eps_text, err);
-      if (!st) st = gt_json_number(it, "eps_value", &cp, 1, 0, 1e9, &c->eps, err);
-      if (!st) st = gt_json_number(it, "robust_accuracy", &cp, 1, 0, 1, &c->robust_acc, err);
-    }
+static gt_status read_attack(const cJSON *it, const gt_jpath *p, void *item, gt_error *err) {
+  gt_lb_attack *at = item;
+  gt_status st = gt_json_string(it, "name", p, 1, at->name, sizeof at->name, err);
+  if (!st) st = gt_json_number(it, "robust_accuracy", p, 1, 0, 1, &at->robust_acc, err);
+  if (!st) st = gt_json_number(it, "seconds", p, 0, 0, 1e12, &at->seconds, err);
+  if (!st) st = gt_json_int(it, "forward_passes", p, 0, 0, INT64_MAX / 2, &at->forward, err);
+  if (!st) st = gt_json_int(it, "backward_passes", p, 0, 0, INT64_MAX / 2, &at->backward, err);
   return st;
 }
 
-static gt_status read_flags(const cJSON *g, const gt_jpath *p, gt_lb_entry *e, gt_error *err) {
-  const cJSON *a, *it;
-  gt_status st = array(g, "flags", p, 0, GT_MAX_FLAGS, &a, &e->n_flags, err);
-  int i = 0;
-  if (a) cJSON_ArrayForEach(it, a) {
-      gt_jpath fp, kp;
-      gt_jpath_key(&kp, p, "flags");
-      gt_jpath_index(&fp, &kp, i);
-      gt_flag *f = &e->flags[i++];
-      char kind[64];
-      if (!st) st = object(it, &fp, err);
-      if (!st) st = gt_json_string(it, "kind", &fp, 1, kind, sizeof kind, err);
-      if (!st && gt_flag_parse(kind, &f->kind) != 0)
-        st = gt_jpath_fail(gt_jpath_key(&kp, &fp, "kind"), err, "'%s' is not a known flag", kind);
-      if (!st) st = gt_json_number(it, "evidence", &fp, 0, -1e300, 1e300, &f->evidence, err);
-      if (!st) st = gt_json_number(it, "threshold", &fp, 0, -1e300, 1e300, &f->threshold, err);
-      if (!st) st = gt_json_string(it, "detail", &fp, 0, f->detail, sizeof f->detail, err);
-    }
+static gt_status read_curve_point(const cJSON *it, const gt_jpath *p, void *item, gt_error *err) {
+  gt_lb_curve_point *c = item;
+  gt_status st = gt_json_string(it, "eps", p, 1, c->eps_text, sizeof c->eps_text, err);
+  if (!st) st = gt_json_number(it, "eps_value", p, 1, 0, 1e9, &c->eps, err);
+  if (!st) st = gt_json_number(it, "robust_accuracy", p, 1, 0, 1, &c->robust_acc, err);
+  return st;
+}
+
+static gt_status read_flag(const cJSON *it, const gt_jpath *p, void *item, gt_error *err) {
+  gt_flag *f = item;
+  char kind[64];
+  gt_jpath kp;
+  gt_status st = gt_json_string(it, "kind", p, 1, kind, sizeof kind, err);
+  if (!st && gt_flag_parse(kind, &f->kind) != 0)
+    st = gt_jpath_fail(gt_jpath_key(&kp, p, "kind"), err, "'%s' is not a known flag", kind);
+  if (!st) st = gt_json_number(it, "evidence", p, 0, -1e300, 1e300, &f->evidence, err);
+  if (!st) st = gt_json_number(it, "threshold", p, 0, -1e300, 1e300, &f->threshold, err);
+  if (!st) st = gt_json_string(it, "detail", p, 0, f->detail, sizeof f->detail, err);
   return st;
 }
 
@@ -174,9 +168,11 @@ static gt_status read_ours(const cJSON *o, const gt_jpath *p, gt_lb_entry *e, gt
   if (!st) st = gt_json_string(g, "backend", &gp, 0, e->backend, sizeof e->backend, err);
   if (!st) st = gt_json_string(g, "device", &gp, 0, e->device, sizeof e->device, err);
   if (!st) st = gt_json_number(g, "seconds", &gp, 0, 0, 1e12, &e->seconds, err);
-  if (!st) st = read_attacks(g, &gp, e, err);
-  if (!st) st = read_curve(g, &gp, e, err);
-  if (!st) st = read_flags(g, &gp, e, err);
+  if (!st)
+    st = read_items(g, "attacks", &gp, GT_LB_MAX_ATTACKS, e->attacks, sizeof e->attacks[0], &e->n_attacks, read_attack,
+                    err);
+  if (!st) st = read_items(g, "curve", &gp, GT_LB_MAX_EPS, e->curve, sizeof e->curve[0], &e->n_curve, read_curve_point, err);
+  if (!st) st = read_items(g, "flags", &gp, GT_MAX_FLAGS, e->flags, sizeof e->flags[0], &e->n_flags, read_flag, err);
   if (!st) st = read_examples(g, &gp, &e->examples, err);
   e->seed = (uint64_t)seed;
   return st;
