@@ -367,7 +367,7 @@ static void test_flags_fire_on_masked_model(void) {
   int zero = 0, unbounded = 0;
   cJSON *fl;
   cJSON_ArrayForEach(fl, cJSON_GetObjectItem(cJSON_GetObjectItem(e, "gauntlet"), "flags")) {
-    const char *kind = cJSON_GetObjectItem(fl, "kind")->valuestring;
+    const char *kind = cJSON_GetObjectItem(fl, "name")->valuestring;
     zero |= !strcmp(kind, "zero_gradients");
     unbounded |= !strcmp(kind, "unbounded_not_zero");
     GT_CHECK(strlen(cJSON_GetObjectItem(fl, "detail")->valuestring) > 0, "flag %s says why", kind);
