@@ -387,6 +387,17 @@ static void test_shipped_ci_config(void) {
   GT_CHECK(gt_schema_validate_files(SCHEMA, path, msg, sizeof msg) == 0, "leaderboard.json vs schema: %s", msg);
 }
 
+static void test_cli_errors(void) {
+  char out[4096], err[4096];
+  int rc = run_cli("run", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 2 && strstr(err, "SWEEP.json"), "run without a config is a usage error: rc %d, %s", rc, err);
+  rc = run_cli("report /nonexistent/sweep", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 1 && strstr(err, "/nonexistent/sweep/results.jsonl"), "report names the missing journal: rc %d, %s", rc,
+           err);
+  rc = run_cli("run /nonexistent/sweep.json", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 1 && strstr(err, "/nonexistent/sweep.json"), "a missing config is named: rc %d, %s", rc, err);
+}
+
 int main(void) {
   gt_test_run("full_run", test_full_run);
   gt_test_run("journal_protection", test_journal_protection);
@@ -395,5 +406,6 @@ int main(void) {
   gt_test_run("eps_reuse_never_higher", test_eps_reuse_never_higher);
   gt_test_run("flags_fire_on_masked_model", test_flags_fire_on_masked_model);
   gt_test_run("shipped_ci_config", test_shipped_ci_config);
+  gt_test_run("cli_errors", test_cli_errors);
   return gt_test_finish();
 }
