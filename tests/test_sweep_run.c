@@ -214,52 +214,46 @@ static void compare_with_full(const char *dir) {
   cJSON_Delete(b);
 }
 
-static void test_resume_after_sigkill(void) {
+/* Starts the test sweep into a fresh folder `name`, sends sig once the first job is journaled,
+ * then resumes it; returns the interrupted run's wait status, its stderr in text and the journal
+ * lines it left. */
+static int interrupt_and_resume(const char *name, int sig, char *text, size_t size, int *lines) {
   char cfg[512], dir[512], journal[700], errp[700], out[4096], err[4096], args[2048];
   write_config("sweep_run.json", "0.1, 0.03", 1, 3, cfg, sizeof cfg);
-  out_dir("sweep_killed", dir, sizeof dir);
-  gt_test_tmp_path("sweep_killed.err", errp, sizeof errp);
+  out_dir(name, dir, sizeof dir);
+  snprintf(errp, sizeof errp, "%s.err", dir);
   snprintf(journal, sizeof journal, "%s/results.jsonl", dir);
   pid_t pid = spawn_run(cfg, dir, errp);
-  int seen = wait_for_lines(journal, 3, pid); /* header, clean, first job */
-  GT_CHECK(seen, "the first job was journaled before the run ended");
-  kill(pid, SIGKILL);
+  GT_CHECK(wait_for_lines(journal, 3, pid), "the first job was journaled before the run ended"); /* header, clean, job */
+  kill(pid, sig);
   int status = 0;
   waitpid(pid, &status, 0);
-  int lines = count_lines(journal);
-  fprintf(stderr, "  killed with %d of %d journal lines written\n", lines, N_JOURNAL_LINES);
-  GT_CHECK(WIFSIGNALED(status) || lines < N_JOURNAL_LINES, "killed mid-sweep");
+  *lines = count_lines(journal);
+  fprintf(stderr, "  %s: stopped with %d of %d journal lines written\n", name, *lines, N_JOURNAL_LINES);
+  FILE *f = fopen(errp, "r");
+  text[0] = '\0';
+  if (f) text[fread(text, 1, size - 1, f)] = '\0', fclose(f);
   snprintf(args, sizeof args, "run %s --out %s --resume --quiet", cfg, dir);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "resume rc %d: %s", rc, err);
   GT_CHECK(count_lines(journal) == N_JOURNAL_LINES, "journal complete after resume: %d lines", count_lines(journal));
   compare_with_full(dir);
+  return status;
+}
+
+static void test_resume_after_sigkill(void) {
+  char text[4096];
+  int lines = 0, status = interrupt_and_resume("sweep_killed", SIGKILL, text, sizeof text, &lines);
+  GT_CHECK(WIFSIGNALED(status) || lines < N_JOURNAL_LINES, "killed mid-sweep");
 }
 
 static void test_sigterm_stops_cleanly(void) {
-  char cfg[512], dir[512], journal[700], errp[700], out[4096], err[4096], args[2048];
-  write_config("sweep_run.json", "0.1, 0.03", 1, 3, cfg, sizeof cfg);
-  out_dir("sweep_term", dir, sizeof dir);
-  gt_test_tmp_path("sweep_term.err", errp, sizeof errp);
-  snprintf(journal, sizeof journal, "%s/results.jsonl", dir);
-  pid_t pid = spawn_run(cfg, dir, errp);
-  int seen = wait_for_lines(journal, 3, pid);
-  GT_CHECK(seen, "the first job was journaled before the run ended");
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  FILE *f = fopen(errp, "r");
-  char text[4096] = "";
-  if (f) text[fread(text, 1, sizeof text - 1, f)] = '\0', fclose(f);
+  char text[4096];
+  int lines = 0, status = interrupt_and_resume("sweep_term", SIGTERM, text, sizeof text, &lines);
   GT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM, "exit code 143, status %d", status);
   GT_CHECK(strstr(text, "stopped by SIGTERM") && strstr(text, "Resume with: ") && strstr(text, "--resume"),
            "stop message says how to resume: %s", text);
-  int lines = count_lines(journal);
   GT_CHECK(lines >= 3 && lines < N_JOURNAL_LINES, "finished jobs kept, the rest not run: %d lines", lines);
-  snprintf(args, sizeof args, "run %s --out %s --resume --quiet", cfg, dir);
-  int rc = run_cli(args, out, sizeof out, err, sizeof err);
-  GT_CHECK(rc == 0, "resume rc %d: %s", rc, err);
-  compare_with_full(dir);
 }
 
 /* Robust accuracy of `model` at Linf eps text `eps` in a leaderboard. */
@@ -373,7 +367,7 @@ static void test_flags_fire_on_masked_model(void) {
   int zero = 0, unbounded = 0;
   cJSON *fl;
   cJSON_ArrayForEach(fl, cJSON_GetObjectItem(cJSON_GetObjectItem(e, "gauntlet"), "flags")) {
-    const char *kind = cJSON_GetObjectItem(fl, "kind")->valuestring;
+    const char *kind = cJSON_GetObjectItem(fl, "name")->valuestring;
     zero |= !strcmp(kind, "zero_gradients");
     unbounded |= !strcmp(kind, "unbounded_not_zero");
     GT_CHECK(strlen(cJSON_GetObjectItem(fl, "detail")->valuestring) > 0, "flag %s says why", kind);
@@ -393,6 +387,17 @@ static void test_shipped_ci_config(void) {
   GT_CHECK(gt_schema_validate_files(SCHEMA, path, msg, sizeof msg) == 0, "leaderboard.json vs schema: %s", msg);
 }
 
+static void test_cli_errors(void) {
+  char out[4096], err[4096];
+  int rc = run_cli("run", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 2 && strstr(err, "SWEEP.json"), "run without a config is a usage error: rc %d, %s", rc, err);
+  rc = run_cli("report /nonexistent/sweep", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 1 && strstr(err, "/nonexistent/sweep/results.jsonl"), "report names the missing journal: rc %d, %s", rc,
+           err);
+  rc = run_cli("run /nonexistent/sweep.json", out, sizeof out, err, sizeof err);
+  GT_CHECK(rc == 1 && strstr(err, "/nonexistent/sweep.json"), "a missing config is named: rc %d, %s", rc, err);
+}
+
 int main(void) {
   gt_test_run("full_run", test_full_run);
   gt_test_run("journal_protection", test_journal_protection);
@@ -401,5 +406,6 @@ int main(void) {
   gt_test_run("eps_reuse_never_higher", test_eps_reuse_never_higher);
   gt_test_run("flags_fire_on_masked_model", test_flags_fire_on_masked_model);
   gt_test_run("shipped_ci_config", test_shipped_ci_config);
+  gt_test_run("cli_errors", test_cli_errors);
   return gt_test_finish();
 }

@@ -1,15 +1,14 @@
 /* `gauntlet run SWEEP.json`: models x datasets x threat models x eps under an attack suite, with a
  * journal that survives interruptions (--resume) and the leaderboard at the end (docs/SWEEP.md). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/gates_cli.h"
 #include "cli/progress.h"
+#include "cli/run_stop.h"
 #include "gauntlet/report.h"
 #include "gauntlet/sweep.h"
 
@@ -22,27 +21,6 @@ static const gt_cli_option run_options[] = {
     {"help", NULL, "show this help"},
 };
 #define N_RUN_OPTIONS ((int)(sizeof run_options / sizeof run_options[0]))
-
-static volatile sig_atomic_t g_stop;
-
-/* Only async-signal-safe calls here: a flag and write(2). */
-static void on_signal(int sig) {
-  static const char msg[] = "\ngauntlet run: stopping after the current attack (the job in flight is dropped; "
-                            "the journal keeps every finished job). Signal again to stop at once.\n";
-  g_stop = sig;
-  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-  (void)w;
-}
-
-static void install_handlers(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND; /* a second signal kills at once */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
 
 /* Writes report.html next to the leaderboard files; lb keeps the leaderboard for the gates. */
 static int write_html(const char *outdir, gt_leaderboard *lb, gt_error *err) {
@@ -91,15 +69,21 @@ int gt_cmd_run(int argc, char **argv) {
   }
   gt_cli_progress progress;
   int show = !gt_cli_flag(&args, "quiet");
-  gt_sweep_options opt = {.resume = gt_cli_flag(&args, "resume"), .stop = &g_stop, .version = GT_VERSION,
-                          .git_commit = GT_GIT_COMMIT};
+  char resume_cmd[3000], journal[1100];
+  /* the preset is part of the config hash: resuming needs it again */
+  snprintf(resume_cmd, sizeof resume_cmd, "gauntlet run %s --resume%s%s%s%s", config_path, preset ? " --preset " : "",
+           preset ? preset : "", gt_cli_get(&args, "out") ? " --out " : "",
+           gt_cli_get(&args, "out") ? gt_cli_get(&args, "out") : "");
+  snprintf(journal, sizeof journal, "%s/results.jsonl", cfg->output);
+  gt_sweep_options opt = {.resume = gt_cli_flag(&args, "resume"), .version = GT_VERSION, .git_commit = GT_GIT_COMMIT};
   if (show) {
     gt_cli_progress_init(&progress);
     opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
   }
-  install_handlers();
+  opt.stop = gt_cli_stop_install(resume_cmd, journal);
   gt_sweep_summary sum;
   st = gt_sweep_run(cfg, &opt, &sum, &err);
+  gt_cli_stop_finish();
   if (show) gt_cli_progress_end(&progress);
   int rc = 0;
   if (st) {
@@ -107,11 +91,9 @@ int gt_cmd_run(int argc, char **argv) {
   } else if (sum.stopped) {
     fprintf(stderr,
             "gauntlet run: stopped by %s after %d of %d jobs (%d finished now, %d from the journal); every finished "
-            "job is in %s/results.jsonl.\nResume with: gauntlet run %s --resume%s%s\n",
-            g_stop == SIGINT ? "SIGINT" : "SIGTERM", sum.n_done + sum.n_skipped, sum.n_jobs, sum.n_done, sum.n_skipped,
-            cfg->output, config_path, gt_cli_get(&args, "out") ? " --out " : "",
-            gt_cli_get(&args, "out") ? gt_cli_get(&args, "out") : "");
-    rc = 128 + (int)g_stop;
+            "job is in %s.\nResume with: %s\n",
+            gt_cli_stop_name(), sum.n_done + sum.n_skipped, sum.n_jobs, sum.n_done, sum.n_skipped, journal, resume_cmd);
+    rc = 128 + gt_cli_stop_signal();
   } else if ((st = write_html(cfg->output, &lb, &err))) {
     rc = gt_cli_fail("run", &err);
   } else {

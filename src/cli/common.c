@@ -1,12 +1,11 @@
 /* Shared command plumbing: the model-on-a-dataset session and small parsers. */
 #include "cli/common.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gauntlet/sha256.h"
+#include "gauntlet/sweep.h"
 
 void gt_cli_session_close(gt_cli_session *s) {
   gt_model_free(s->model);
@@ -51,19 +50,9 @@ gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_err
 }
 
 gt_status gt_cli_parse_eps(const char *what, const char *text, float *out, gt_error *err) {
-  char *end = NULL;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (end != text && *end == '/') {
-    const char *den_text = end + 1;
-    double den = strtod(den_text, &end);
-    if (end == den_text || den == 0) v = NAN;
-    else v /= den;
-  }
-  if (errno || end == text || *end != '\0' || !isfinite(v) || v < 0)
-    return gt_error_set(err, GT_ERR_USAGE, "%s: '%s' is not a number >= 0 (write 0.03 or 8/255)", what, text);
-  *out = (float)v;
-  return GT_OK;
+  gt_status st = gt_sweep_parse_eps(what, text, out, err);
+  if (st != GT_OK && err) err->code = GT_ERR_USAGE; /* on the command line it is a usage error */
+  return st == GT_OK ? GT_OK : GT_ERR_USAGE;
 }
 
 gt_status gt_cli_parse_loss(const char *text, gt_loss_kind *out, gt_error *err) {

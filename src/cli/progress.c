@@ -27,7 +27,8 @@ static void draw(gt_cli_progress *p) {
   const gt_sweep_progress *s = &p->last;
   double t = now(), since = t - p->last_update;
   char eta[32], elapsed[32], left[48] = "";
-  format_time(s->eta_seconds < 0 ? -1 : (s->eta_seconds > since ? s->eta_seconds - since : 0), eta, sizeof eta);
+  /* the estimate counts jobs; once a long job has used it up, say so rather than show 0s */
+  format_time(s->eta_seconds < 0 || since > s->eta_seconds ? -1 : s->eta_seconds - since, eta, sizeof eta);
   format_time(t - p->t0, elapsed, sizeof elapsed);
   if (s->points_left >= 0) snprintf(left, sizeof left, ", %lld points left", (long long)s->points_left);
   if (p->tty) {

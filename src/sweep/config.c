@@ -24,7 +24,7 @@ gt_status gt_sweep_parse_eps(const char *what, const char *text, float *out, gt_
     else v /= den;
   }
   if (errno || end == text || *end != '\0' || !isfinite(v) || v < 0)
-    return gt_error_set(err, GT_ERR_FORMAT, "%s: '%s' is not a number >= 0 (write 0.03 or \"8/255\")", what, text);
+    return gt_error_set(err, GT_ERR_FORMAT, "%s: '%s' is not a number >= 0 (write 0.03 or 8/255)", what, text);
   *out = (float)v;
   return GT_OK;
 }
@@ -218,7 +218,7 @@ static gt_status parse_threat(const cJSON *o, const gt_jpath *p, gt_sweep_threat
       snprintf(text, sizeof text, "%.7g", v->valuedouble);
     } else if (cJSON_IsString(v)) {
       if (gt_sweep_parse_eps("eps", v->valuestring, &e, &sub) != GT_OK || strlen(v->valuestring) >= sizeof text)
-        return gt_jpath_fail(&ip, err, "'%s' is not an eps >= 0 (write 0.03 or \"8/255\")", v->valuestring);
+        return gt_jpath_fail(&ip, err, "'%s' is not an eps >= 0 (write 0.03 or 8/255)", v->valuestring);
       snprintf(text, sizeof text, "%s", v->valuestring);
     } else {
       return gt_jpath_fail(&ip, err, "expected a number or a string like \"8/255\", got %s", gt_json_type_name(v));

@@ -138,11 +138,21 @@ static gt_status create_journal(const gt_sweep_config *cfg, const char *version,
   return st;
 }
 
+/* 1 when the file holds at least one '\n' (a complete header line). */
+static int has_complete_line(const char *path) {
+  FILE *f = fopen(path, "rb");
+  int c, found = 0;
+  while (f && !found && (c = fgetc(f)) != EOF) found = c == '\n';
+  if (f) fclose(f);
+  return found;
+}
+
 gt_status gt_journal_open(const char *outdir, const gt_sweep_config *cfg, int resume, const char *version,
                           const char *git_commit, gt_journal *j, cJSON **records, gt_error *err) {
   j->fd = -1;
   *records = NULL;
   journal_path(outdir, j->path, sizeof j->path);
+  if (access(j->path, F_OK) == 0 && !has_complete_line(j->path)) unlink(j->path); /* killed while writing the header */
   if (access(j->path, F_OK) != 0) {
     gt_status st = create_journal(cfg, version, git_commit, j, err);
     if (st) gt_journal_close(j);

@@ -69,7 +69,7 @@ static cJSON *ours(const gt_lb_entry *e) {
   cJSON *flags = cJSON_AddArrayToObject(g, "flags");
   for (int i = 0; i < e->n_flags; i++) {
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "kind", gt_flag_name(e->flags[i].kind));
+    cJSON_AddStringToObject(f, "name", gt_flag_name(e->flags[i].kind));
     cJSON_AddNumberToObject(f, "evidence", e->flags[i].evidence);
     cJSON_AddNumberToObject(f, "threshold", e->flags[i].threshold);
     cJSON_AddStringToObject(f, "detail", e->flags[i].detail);

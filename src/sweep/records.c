@@ -6,7 +6,7 @@
 
 cJSON *gt_flag_to_json(const gt_flag *f) {
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "kind", gt_flag_name(f->kind));
+  cJSON_AddStringToObject(o, "name", gt_flag_name(f->kind));
   cJSON_AddNumberToObject(o, "evidence", f->evidence);
   cJSON_AddNumberToObject(o, "threshold", f->threshold);
   cJSON_AddStringToObject(o, "detail", f->detail);
@@ -17,7 +17,7 @@ void gt_flags_from_json(const cJSON *arr, gt_flag *flags, int cap, int *n) {
   const cJSON *f;
   cJSON_ArrayForEach(f, arr) {
     gt_flag_kind kind;
-    if (*n >= cap || gt_flag_parse(gt_rec_string(f, "kind"), &kind) != 0) continue;
+    if (*n >= cap || gt_flag_parse(gt_rec_string(f, "name"), &kind) != 0) continue;
     gt_flag *out = &flags[(*n)++];
     out->kind = kind;
     out->evidence = gt_rec_number(f, "evidence", 0);

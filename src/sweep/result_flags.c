@@ -101,7 +101,7 @@ gt_status gt_sweep_recheck(const gt_ensemble *plan, gt_model *model, const gt_at
   *missed = 0;
   for (int64_t i = 0; i < pts->n; i++) {
     rebroken[i] = 0;
-    if (i < pts->n && carried[i] && robust[i]) ++*missed;
+    if (carried[i] && robust[i]) ++*missed;
   }
   int64_t seen = 0;
   for (int64_t i = 0; i < pts->n && seen < *rechecked; i++)

@@ -31,6 +31,7 @@ typedef struct run_ctx {
   double t_start;
   int job;                      /* 1-based job in flight */
   gt_sweep_progress progress;   /* the fields of the job in flight */
+  char label[64];               /* "recheck apgd-ce": lives as long as the display may show it */
 } run_ctx;
 
 /* A (model, dataset) ready to attack. */
@@ -82,6 +83,12 @@ static void report_progress(run_ctx *c, const char *attack, int64_t points_left)
 }
 
 static void before_member(void *user, const char *attack, int64_t points) { report_progress(user, attack, points); }
+
+static void before_recheck(void *user, const char *attack, int64_t points) {
+  run_ctx *c = user;
+  snprintf(c->label, sizeof c->label, "recheck %s", attack);
+  report_progress(c, c->label, points);
+}
 
 static int stop_requested(const run_ctx *c) { return c->opt->stop && *c->opt->stop; }
 
@@ -306,8 +313,9 @@ static gt_status run_job(run_ctx *c, int mi, int di, int ti, int ei, open_pair *
   if (!st && !stats.stopped && ei > 0 && c->cfg->recheck_points > 0) {
     int want = c->cfg->recheck_points;
     if (last && want < c->cfg->examples) want = c->cfg->examples;
+    gt_suite_hooks recheck_hooks = {.stop = c->opt->stop, .before_member = before_recheck, .user = c};
     st = gt_sweep_recheck(&plan, p->model, &p->pts, b->carried, want, b->fresh, b->adv_pred, b->x_adv, &rechecked,
-                          &missed, &hooks, err);
+                          &missed, &recheck_hooks, err);
     if (!st && missed > 0 && n_flags < GT_MAX_FLAGS) {
       gt_flag *f = &flags[n_flags++];
       f->kind = GT_FLAG_NON_MONOTONE_EPS;
