@@ -97,7 +97,7 @@ static void test_smoke_marks(void) {
     GT_CHECK(cJSON_GetObjectItem(g, "n_points")->valuedouble == 16, "a smaller dataset is used whole");
     int smoke_flag = 0;
     cJSON_ArrayForEach(f, cJSON_GetObjectItem(g, "flags")) {
-      const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(f, "kind"));
+      const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(f, "name"));
       const char *detail = cJSON_GetStringValue(cJSON_GetObjectItem(f, "detail"));
       smoke_flag += kind && detail && !strcmp(kind, "smoke_preset") && !strncmp(detail, "smoke preset", 12);
     }

@@ -47,8 +47,6 @@ void gt_gate_config_init(gt_gate_config *cfg);
 gt_status gt_gate_config_add_rule(gt_gate_config *cfg, const gt_gate_rule *rule, gt_error *err);
 /* A rule selecting every entry, both minimums NaN: the starting point for building one. */
 void gt_gate_rule_init(gt_gate_rule *rule);
-/* 1 when the configuration asks for at least one check. */
-int gt_gate_config_active(const gt_gate_config *cfg);
 
 typedef enum gt_gate_kind {
   GT_GATE_MIN_CLEAN,   /* value: clean accuracy, threshold: the minimum */

@@ -30,13 +30,6 @@ gt_status gt_gate_config_add_rule(gt_gate_config *cfg, const gt_gate_rule *rule,
   return GT_OK;
 }
 
-int gt_gate_config_active(const gt_gate_config *cfg) {
-  if (!isnan(cfg->max_drop)) return 1;
-  for (int i = 0; i < cfg->n_rules; i++)
-    if (!isnan(cfg->rules[i].min_clean) || !isnan(cfg->rules[i].min_robust)) return 1;
-  return 0;
-}
-
 int gt_gates_eps_equal(double a, double b) { return fabs(a - b) <= 1e-6 * fmax(1.0, fmax(fabs(a), fabs(b))); }
 
 static int rule_selects(const gt_gate_rule *r, const gt_lb_entry *e) {

@@ -134,11 +134,11 @@ static gt_status read_curve_point(const cJSON *it, const gt_jpath *p, void *item
 
 static gt_status read_flag(const cJSON *it, const gt_jpath *p, void *item, gt_error *err) {
   gt_flag *f = item;
-  char kind[64];
+  char name[64];
   gt_jpath kp;
-  gt_status st = gt_json_string(it, "kind", p, 1, kind, sizeof kind, err);
-  if (!st && gt_flag_parse(kind, &f->kind) != 0)
-    st = gt_jpath_fail(gt_jpath_key(&kp, p, "kind"), err, "'%s' is not a known flag", kind);
+  gt_status st = gt_json_string(it, "name", p, 1, name, sizeof name, err);
+  if (!st && gt_flag_parse(name, &f->kind) != 0)
+    st = gt_jpath_fail(gt_jpath_key(&kp, p, "name"), err, "'%s' is not a known flag", name);
   if (!st) st = gt_json_number(it, "evidence", p, 0, -1e300, 1e300, &f->evidence, err);
   if (!st) st = gt_json_number(it, "threshold", p, 0, -1e300, 1e300, &f->threshold, err);
   if (!st) st = gt_json_string(it, "detail", p, 0, f->detail, sizeof f->detail, err);
