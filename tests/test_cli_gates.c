@@ -134,8 +134,8 @@ static void test_gate_fail(void) {
   GT_CHECK(rc == 3, "failing gates exit 3, got %d: %s", rc, g_err);
   /* linear's clean accuracy on these points is below 0.99, and so is every robust accuracy. */
   GT_CHECK(count(g_err, "gate failed:") == 4, "every failing gate listed: %s", g_err);
-  GT_CHECK(strstr(g_err, "model linear, Linf eps 0.02: robust accuracy") &&
-               strstr(g_err, "model linear, Linf eps 8/255: clean accuracy") && strstr(g_err, "< minimum 0.9900") &&
+  GT_CHECK(strstr(g_err, "model linear on fashion-mnist, Linf eps 0.02: robust accuracy") &&
+               strstr(g_err, "model linear on fashion-mnist, Linf eps 8/255: clean accuracy") && strstr(g_err, "< minimum 0.9900") &&
                strstr(g_err, "4 of 4 gates failed (exit code 3)"),
            "failures carry model, threat model, eps, value, threshold: %s", g_err);
   char path[700], why[4096], out[256];
@@ -148,7 +148,7 @@ static void test_gate_fail(void) {
   snprintf(path, sizeof path, "%s/fail.xml", g_dir);
   char *xml = gt_test_read_file(path);
   GT_CHECK(xml && strstr(xml, "tests=\"2\" failures=\"2\"") && strstr(xml, "name=\"linear Linf eps=8/255 [smoke]\"") &&
-               strstr(xml, "<failure type=\"gate\" message=\"model linear, Linf eps 8/255: clean accuracy") &&
+               strstr(xml, "<failure type=\"gate\" message=\"model linear on fashion-mnist, Linf eps 8/255: clean accuracy") &&
                strstr(xml, "gates &lt;test&gt; &amp; co"),
            "the failing case with its numbers, title escaped: %s", xml ? xml : "");
   free(xml);
@@ -198,7 +198,7 @@ static void test_baseline(void) {
            "the same run as baseline passes: %s", g_err);
   baseline_write(base, NULL, NULL, 0.25);
   int rc = run("report '%s' --baseline '%s' --max-drop 0.02", g_outdir, base);
-  GT_CHECK(rc == 3 && count(g_err, "gate failed:") == 1 && strstr(g_err, "model linear, Linf eps 0.02: robust accuracy dropped by 0.2500") &&
+  GT_CHECK(rc == 3 && count(g_err, "gate failed:") == 1 && strstr(g_err, "model linear on fashion-mnist, Linf eps 0.02: robust accuracy dropped by 0.2500") &&
                strstr(g_err, "maximum drop 0.0200"),
            "a drop of 0.25 fails: exit %d: %s", rc, g_err);
   baseline_write(base, "points_sha256", "0000000000000000000000000000000000000000000000000000000000000000", 0);

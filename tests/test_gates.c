@@ -282,7 +282,7 @@ static void test_summary(void) {
   char *md = gt_test_read_file(path);
   GT_CHECK(md && strstr(md, "Smoke run"), "smoke banner: %s", md ? md : "");
   GT_CHECK(md && strstr(md, "FAILED: 2 of 4 gates"), "gate count: %s", md ? md : "");
-  GT_CHECK(md && strstr(md, "| mlp | Linf | 0.2 | min_clean | 85.00% | 86.00% | **FAIL** |"), "failing row: %s",
+  GT_CHECK(md && strstr(md, "| mlp | fashion-mnist | Linf | 0.2 | min_clean | 85.00% | 86.00% | **FAIL** |"), "failing row: %s",
            md ? md : "");
   GT_CHECK(md && strstr(md, "| a\\|b |"), "pipe escaped in a cell: %s", md ? md : "");
   GT_CHECK(md && strstr(md, "## Leaderboard") && strstr(md, "| Rank | Model"), "leaderboard tables: %s", md ? md : "");

@@ -63,9 +63,10 @@ typedef struct gt_gate_check {
   int passed;
 } gt_gate_check;
 
-/* The gates of one leaderboard entry: one (model, threat model, eps), one JUnit test case. */
+/* The gates of one leaderboard entry: one (model, dataset, threat model, eps), one JUnit test case. */
 typedef struct gt_gate_case {
   char model[128];
+  char dataset[64];
   char threat_model[8];
   char eps_text[24];
   double eps;
@@ -99,7 +100,8 @@ void gt_gate_report_free(gt_gate_report *r);
 
 /* "min_clean", "min_robust", "max_drop". */
 const char *gt_gate_kind_name(gt_gate_kind kind);
-/* One line for people: "model cnn, Linf eps 8/255: robust accuracy 0.4100 < minimum 0.5000". */
+/* One line for people: "model cnn on cifar10, Linf eps 8/255: robust accuracy 0.4100 < minimum
+ * 0.5000 (FAILED)". */
 void gt_gate_check_describe(const gt_gate_case *c, const gt_gate_check *chk, char *buf, size_t size);
 
 /* JUnit XML: one <testcase> per entry, a <failure> carrying the numbers of every failed check,

@@ -37,9 +37,9 @@ static gt_status baseline_check(const gt_leaderboard *lb, const gt_leaderboard *
       }
       if (what)
         return gt_error_set(err, GT_ERR_UNSUPPORTED,
-                            "baseline refused: model %s, %s eps %s was computed with another %s (this run: '%s', "
+                            "baseline refused: model %s on %s, %s eps %s was computed with another %s (this run: '%s', "
                             "baseline: '%s'); robust accuracies are only comparable on the same points and suite",
-                            e->name, e->threat_model, e->eps_text, what, now, then);
+                            e->name, e->dataset, e->threat_model, e->eps_text, what, now, then);
     }
   }
   if (matched == 0)
@@ -67,6 +67,7 @@ static void case_fill(gt_gate_case *c, const gt_lb_entry *e, const gt_gate_confi
                       gt_gate_report *r) {
   memset(c, 0, sizeof(*c));
   snprintf(c->model, sizeof c->model, "%s", e->name);
+  snprintf(c->dataset, sizeof c->dataset, "%s", e->dataset);
   snprintf(c->threat_model, sizeof c->threat_model, "%s", e->threat_model);
   snprintf(c->eps_text, sizeof c->eps_text, "%s", e->eps_text);
   c->eps = e->eps;

@@ -11,9 +11,9 @@ static void put_attr(FILE *f, const char *name, const char *value) {
 }
 
 static void case_write(FILE *f, const gt_gate_case *c, int smoke) {
-  char name[256], classname[64], line[512];
+  char name[256], classname[128], line[512];
   snprintf(name, sizeof name, "%s %s eps=%s%s", c->model, c->threat_model, c->eps_text, smoke ? " [smoke]" : "");
-  snprintf(classname, sizeof classname, "gauntlet.gates.%s", c->threat_model);
+  snprintf(classname, sizeof classname, "gauntlet.gates.%s.%s", c->dataset, c->threat_model);
   fputs("    <testcase", f);
   put_attr(f, "classname", classname);
   put_attr(f, "name", name);

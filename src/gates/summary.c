@@ -24,13 +24,17 @@ static void gates_write(FILE *f, const gt_gate_report *r) {
   }
   if (r->n_failed) fprintf(f, "**FAILED: %d of %d gates.**\n\n", r->n_failed, r->n_checks);
   else fprintf(f, "**Passed: all %d gates.**\n\n", r->n_checks);
-  fputs("| Model | Threat model | Eps | Gate | Value | Threshold | Result |\n|---|---|---|---|---:|---:|---|\n", f);
+  fputs("| Model | Dataset | Threat model | Eps | Gate | Value | Threshold | Result |\n"
+        "|---|---|---|---|---|---:|---:|---|\n",
+        f);
   for (int i = 0; i < r->n_cases; i++) {
     const gt_gate_case *c = &r->cases[i];
     for (int k = 0; k < c->n_checks; k++) {
       const gt_gate_check *chk = &c->checks[k];
       fputs("| ", f);
       md_cell(f, c->model);
+      fputs(" | ", f);
+      md_cell(f, c->dataset);
       fputs(" | ", f);
       md_cell(f, c->threat_model);
       fputs(" | ", f);
