@@ -7,6 +7,9 @@ packages=(
   libopenblas-dev libcjson-dev libpng-dev zlib1g-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   dataset-fashion-mnist libonnx-testdata
+  # headless browser for tests/test_report_browser.c (report.html rendered for real); about 80 MB,
+  # 14 s to install on the project machine (2026-11-24); the test skips visibly without it
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do
