@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -515,6 +516,94 @@ static void test_page_degraded(void) {
            "unwritable outdir: %s", err.message);
 }
 
+/* Fills s (capacity size) with 1..size-1 random non-zero bytes, or with `plain` when rng is NULL. */
+static void fill_string(char *s, size_t size, const char *plain, uint32_t *rng) {
+  if (!rng) {
+    snprintf(s, size, "%s", plain);
+    return;
+  }
+  size_t n = 1 + (*rng = *rng * 1664525u + 1013904223u) % (uint32_t)(size - 1);
+  for (size_t i = 0; i < n; i++) {
+    *rng = *rng * 1664525u + 1013904223u;
+    s[i] = (char)(1 + (*rng >> 24) % 255);
+  }
+  s[n] = '\0';
+  if (strncasecmp(s, "http", 4) == 0) s[0] = 'x'; /* keep links unsafe in both renderings */
+}
+
+/* Every string from a config or model replaced: by plain words (rng NULL) or by random bytes. */
+static void strings_replace(gt_leaderboard *lb, uint32_t seed, int random) {
+  uint32_t state = seed, *rng = random ? &state : NULL;
+  char model_names[FIXTURE_MODELS][128], attack_names[3][48];
+  for (int m = 0; m < FIXTURE_MODELS; m++) {
+    char plain[8];
+    snprintf(plain, sizeof plain, "m%d", m);
+    fill_string(model_names[m], sizeof model_names[m], plain, rng);
+  }
+  for (int a = 0; a < 3; a++) {
+    char plain[8];
+    snprintf(plain, sizeof plain, "a%d", a);
+    fill_string(attack_names[a], sizeof attack_names[a], plain, rng);
+  }
+  fill_string(lb->title, sizeof lb->title, "t", rng);
+  fill_string(lb->created_utc, sizeof lb->created_utc, "c", rng);
+  for (int t = 0; t < lb->n_tables; t++) {
+    fill_string(lb->tables[t].eps_text, sizeof lb->tables[t].eps_text, "e", rng);
+    for (int i = 0; i < lb->tables[t].n_entries; i++) {
+      gt_lb_entry *e = &lb->tables[t].entries[i];
+      int model = strcmp(e->name, FIXTURE_HOSTILE_NAME) == 0 ? 0 : 1;
+      memcpy(e->name, model_names[model], sizeof e->name);
+      fill_string(e->link, sizeof e->link, "l", rng);
+      fill_string(e->authors, sizeof e->authors, "a", rng);
+      fill_string(e->venue, sizeof e->venue, "v", rng);
+      fill_string(e->architecture, sizeof e->architecture, "r", rng);
+      fill_string(e->footnote, sizeof e->footnote, "f", rng);
+      fill_string(e->eps_text, sizeof e->eps_text, "e", rng);
+      fill_string(e->dataset, sizeof e->dataset, "d", rng);
+      fill_string(e->suite, sizeof e->suite, "s", rng);
+      fill_string(e->config_hash, sizeof e->config_hash, "h", rng);
+      fill_string(e->gauntlet_version, sizeof e->gauntlet_version, "g", rng);
+      fill_string(e->git_commit, sizeof e->git_commit, "g", rng);
+      fill_string(e->device, sizeof e->device, "d", rng);
+      for (int a = 0; a < e->n_attacks && a < 3; a++) memcpy(e->attacks[a].name, attack_names[a], sizeof attack_names[a]);
+      for (int c = 0; c < e->n_curve; c++) fill_string(e->curve[c].eps_text, sizeof e->curve[c].eps_text, "e", rng);
+      for (int f = 0; f < e->n_flags; f++) fill_string(e->flags[f].detail, sizeof e->flags[f].detail, "x", rng);
+    }
+  }
+}
+
+/* Markup characters in the page come only from the page's own structure: rendering random bytes
+ * in every stranger's string gives exactly as many < > " ' as rendering plain words. */
+static void test_page_random_strings(void) {
+  long counts[2][4];
+  for (int random = 0; random < 2; random++) {
+    char dir[512], path[700];
+    fresh_dir(random ? "report-random" : "report-plain", dir, sizeof dir);
+    gt_leaderboard lb;
+    GT_CHECK(report_fixture_make(&lb, dir, 0) == 0, "fixture");
+    strings_replace(&lb, 12345u, random);
+    gt_error err = {0};
+    GT_CHECK(gt_report_html_write(&lb, dir, &err) == GT_OK, "report written: %s", err.message);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    char *html = file_read(path, NULL);
+    GT_CHECK(html != NULL, "%s", path);
+    memset(counts[random], 0, sizeof counts[random]);
+    for (const char *p = html ? html : ""; *p; p++) {
+      counts[random][0] += *p == '<';
+      counts[random][1] += *p == '>';
+      counts[random][2] += *p == '"';
+      counts[random][3] += *p == '\'';
+    }
+    if (random) GT_CHECK(html && count_of(html, "<img src=\"data:image/png;base64,") == 4, "grids with random names");
+    free(html);
+    gt_leaderboard_free(&lb);
+  }
+  static const char marks[4] = {'<', '>', '"', '\''};
+  for (int k = 0; k < 4; k++)
+    GT_CHECK(counts[0][k] == counts[1][k], "'%c': %ld with plain strings, %ld with random bytes", marks[k], counts[0][k],
+             counts[1][k]);
+}
+
 int main(void) {
   gt_test_run("escape", test_escape);
   gt_test_run("base64", test_base64);
@@ -524,5 +613,6 @@ int main(void) {
   gt_test_run("page", test_page);
   gt_test_run("page_smoke", test_page_smoke);
   gt_test_run("page_degraded", test_page_degraded);
+  gt_test_run("page_random_strings", test_page_random_strings);
   return gt_test_finish();
 }
