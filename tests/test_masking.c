@@ -20,6 +20,7 @@
 #include "gauntlet/data.h"
 #include "gauntlet/masking.h"
 #include "gauntlet/model.h"
+#include "checks/masking_checks.h"
 #include "gt_test.h"
 #include "support/onnx_builder.h"
 
@@ -324,6 +325,55 @@ static void fixture_quiet(const char *model) {
 static void test_mlp_quiet(void) { fixture_quiet("mlp"); }
 static void test_cnn_quiet(void) { fixture_quiet("cnn"); }
 
+/* ---- the checks' arithmetic at the edges ---- */
+
+static void test_check_edges(void) {
+  gt_flag f;
+  /* randomness: NaN against NaN and Inf against Inf are no change; Inf against a number is. */
+  float first[6] = {NAN, INFINITY, 1.0f, 0.0f, 2.0f, 3.0f}, same[6] = {NAN, INFINITY, 1.0f, 0.0f, 2.0f, 3.0f};
+  float moved[6] = {NAN, 5.0f, 1.0f, 0.0f, 2.0f, 3.00001f};
+  int32_t mark[2] = {0, 0};
+  gt_randomness_acc r = {0};
+  gt_randomness_compare(&r, first, same, 2, 3, 1e-4f, mark);
+  gt_randomness_count(&r, mark, 2);
+  GT_CHECK(!gt_randomness_flag(&r, 2, 1e-4f, &f) && r.max_rel == 0.0, "identical passes fired (max %g)", r.max_rel);
+  memset(mark, 0, sizeof mark);
+  gt_randomness_acc r2 = {0};
+  gt_randomness_compare(&r2, first, moved, 2, 3, 1e-4f, mark);
+  gt_randomness_count(&r2, mark, 2);
+  GT_CHECK(mark[0] == 1 && mark[1] == 0 && r2.changed == 1 && isinf(r2.max_rel),
+           "Inf -> 5 must count, 3 -> 3.00001 (3e-6 relative) must not: marks %d %d", mark[0], mark[1]);
+  GT_CHECK(gt_randomness_flag(&r2, 2, 1e-4f, &f) && strstr(f.detail, "1 of 2 points"), "detail: %s", f.detail);
+
+  /* probabilities: a negative entry or a sum off by more than tol is not a probability row. */
+  float rows[9] = {0.2f, 0.3f, 0.5f, -0.1f, 0.6f, 0.5f, 0.2f, 0.3f, 0.51f};
+  gt_probabilities_acc p = {0};
+  gt_probabilities_add(&p, rows, 3, 3, 1e-3f);
+  GT_CHECK(p.rows == 3 && p.prob_rows == 1, "probability rows %lld of %lld", (long long)p.prob_rows,
+           (long long)p.rows);
+  GT_CHECK(!gt_probabilities_flag(&p, 0.99, 1e-3f, &f), "1 of 3 rows fired at share 0.99");
+  GT_CHECK(gt_probabilities_flag(&p, 0.3, 1e-3f, &f) && f.evidence > 0.33 && f.evidence < 0.34, "share 0.3");
+
+  /* zero gradients: only correct rows count, -0 is zero, NaN is not; the share must EXCEED the threshold. */
+  float grad[8] = {0.0f, -0.0f, 0.0f, 1e-30f, NAN, 0.0f, 0.0f, 0.0f};
+  int32_t correct[4] = {1, 1, 1, 0};
+  gt_zero_grad_acc z = {0};
+  gt_zero_grad_add(&z, grad, correct, 4, 2);
+  GT_CHECK(z.correct == 3 && z.zero == 1, "zero rows %lld of %lld correct", (long long)z.zero, (long long)z.correct);
+  GT_CHECK(!gt_zero_grad_flag(&z, 1.0 / 3.0, &f), "a share equal to the threshold fired");
+  GT_CHECK(gt_zero_grad_flag(&z, 0.3, &f), "1 of 3 did not fire at 0.3");
+
+  /* non-finite: a NaN loss counts even with a finite gradient. */
+  float loss[2] = {NAN, 1.0f}, g2[4] = {0.0f, 0.0f, 0.0f, INFINITY};
+  gt_nonfinite_acc nf = {0};
+  gt_nonfinite_add(&nf, loss, g2, 2, 2);
+  GT_CHECK(nf.bad == 2 && nf.bad_elems == 2 && gt_nonfinite_flag(&nf, &f), "non-finite rows %lld", (long long)nf.bad);
+
+  GT_CHECK(gt_unbounded_eps(GT_NORM_LINF, 784) == 1.0f && gt_unbounded_eps(GT_NORM_L2, 784) == 28.0f &&
+               gt_unbounded_eps(GT_NORM_L1, 784) == 784.0f,
+           "unbounded eps for d = 784");
+}
+
 /* ---- arguments ---- */
 
 static void test_bad_arguments(void) {
@@ -379,6 +429,7 @@ int main(void) {
   gt_test_run("smooth control model: quiet", test_smooth_quiet);
   gt_test_run("mlp fixture: quiet", test_mlp_quiet);
   gt_test_run("cnn fixture: quiet", test_cnn_quiet);
+  gt_test_run("checks at the edges", test_check_edges);
   gt_test_run("bad arguments", test_bad_arguments);
   return gt_test_finish();
 }

@@ -5,7 +5,7 @@
  * - result flags, computed by the sweep from its own results (src/sweep): a single-step attack
  *   breaks points the iterative ones missed, accuracy not monotone in eps, the black-box attack
  *   beats the white-box ones;
- * - probe flags, computed by probing the model (src/checks, gt_masking_probe): randomness,
+ * - probe flags, computed by probing the model (src/checks, gauntlet/masking.h): randomness,
  *   probability outputs, zero or non-finite input gradients, an unbounded attack that leaves
  *   accuracy well above 0, sensitivity to doubling the iterations (opt-in). */
 #ifndef GAUNTLET_FLAGS_H

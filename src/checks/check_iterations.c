@@ -29,7 +29,7 @@ static gt_status run_budget(gt_model *model, const gt_attack_points *pts, gt_nor
     gt_status st = gt_attack_run(opt->iteration_attacks[a], &cfg, model, pts, NULL, &res, err);
     if (st != GT_OK) {
       gt_attack_result_free(&res);
-      return gt_error_prefix(err, "masking probe: iteration check, %s: ", opt->iteration_attacks[a]);
+      return err ? gt_error_prefix(err, "masking probe: iteration check with %d steps: ", cfg.steps) : st;
     }
     for (int64_t i = 0; i < pts->n; i++) broken[i] |= res.success[i];
     *clean_correct = res.n_clean_correct;

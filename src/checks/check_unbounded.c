@@ -40,7 +40,7 @@ gt_status gt_unbounded_check(gt_model *model, const gt_attack_points *pts, gt_no
   gt_status st = gt_attack_run(opt->unbounded_attack, &cfg, model, &sub, NULL, &res, err);
   if (st != GT_OK) {
     gt_attack_result_free(&res);
-    return gt_error_prefix(err, "masking probe: unbounded %s attack: ", opt->unbounded_attack);
+    return err ? gt_error_prefix(err, "masking probe: unbounded attack (eps %g): ", (double)cfg.eps) : st;
   }
   double acc = (double)res.n_robust / (double)n;
   if (acc > opt->unbounded_max_acc) {

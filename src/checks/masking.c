@@ -214,7 +214,7 @@ gt_status gt_masking_probe_model(gt_model *model, const gt_attack_points *pts, c
     st = probe_batch(o, &b, pts, start, n - start < batch ? n - start : batch, opt, &acc, err);
   bufs_free(&b);
   gt_oracle_free(o);
-  if (st != GT_OK) return gt_error_prefix(err, "masking probe: ");
+  if (st != GT_OK) return err ? gt_error_prefix(err, "masking probe: ") : st;
   gt_flag f;
   if (gt_randomness_flag(&acc.rnd, opt->random_passes, opt->random_tol, &f) &&
       (st = push_flag(&f, flags, cap, n_flags, err)) != GT_OK)
