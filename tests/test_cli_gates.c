@@ -224,6 +224,7 @@ static void test_usage(void) {
   GT_CHECK(run("report /nonexistent --min-robust 1.5") == 2 && strstr(g_err, "--min-robust"), "above 1: %s", g_err);
   GT_CHECK(run("report /nonexistent --min-clean high") == 2 && strstr(g_err, "high"), "not a number: %s", g_err);
   GT_CHECK(run("run '%s' --preset quick", g_config) == 2 && strstr(g_err, "quick"), "unknown preset: %s", g_err);
+  GT_CHECK(run("--help") == 0 && strstr(g_out, "3 a CI gate failed"), "exit code 3 in the usage: %s", g_out);
   GT_CHECK(run("run --help") == 0 && strstr(g_out, "--preset") && strstr(g_out, "--junit") && strstr(g_out, "--max-drop"),
            "run --help lists the CI options: %s", g_out);
 }

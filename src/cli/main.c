@@ -22,7 +22,7 @@ static const command commands[] = {
 static void print_usage(FILE *to) {
   fprintf(to, "usage: gauntlet <command> [options]   (gauntlet <command> --help for its options)\n\ncommands:\n");
   for (int i = 0; i < N_COMMANDS; i++) fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(to, "\nexit codes: 0 success, 1 bad input or failure (the message names the file and the problem), 2 usage,\n            130/143 a sweep stopped by SIGINT/SIGTERM (resume with --resume)\n");
+  fprintf(to, "\nexit codes: 0 success, 1 bad input or failure (the message names the file and the problem), 2 usage,\n            3 a CI gate failed (run, report; docs/CI.md), 130/143 a sweep stopped by SIGINT/SIGTERM (resume with --resume)\n");
 }
 
 int main(int argc, char **argv) {
