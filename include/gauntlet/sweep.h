@@ -2,14 +2,17 @@
  * never loses a finished job, and the leaderboard built from that journal.
  *
  * Pieces (one file each under src/sweep):
- *  - config.c      the sweep config (JSON): parse, check every key, canonical text and its hash;
+ *  - config.c      the sweep config (JSON): parse, check every key, canonical text and its hash
+ *                  (json_get.c: typed reads that name the key path in errors);
  *  - validate.c    the checks that need files (models, datasets, index files) before any work;
  *  - journal.c     OUT/results.jsonl: one JSON line per finished record, fsync'ed; read back;
  *  - run.c         the scheduler: clean pass per (model, dataset), jobs per (threat model, eps) in
  *                  ascending eps with broken points carried forward (docs/SWEEP.md);
  *  - suite.c       one job's attack suite: members in order on the still-robust points;
+ *  - probes.c      the gradient-masking probes (gauntlet/masking.h) with the config's options;
  *  - result_flags.c flags computed from the sweep's own results;
- *  - build.c       journal -> gt_leaderboard; lb_json.c, lb_md.c its writers;
+ *  - records.c     journal fields shared by the writer and the reader (flags, names);
+ *  - build.c       journal -> gt_leaderboard; lb_json.c, lb_md.c its writers; outputs.c all of them;
  *  - files.c       whole files written through a temporary name, fsync and rename.
  * docs/SWEEP.md describes the config keys, the journal records and the leaderboard format. */
 #ifndef GAUNTLET_SWEEP_H
