@@ -57,7 +57,7 @@ typedef struct gt_lb_entry {
   char link[512];
   char authors[512];
   int additional_data;
-  int64_t number_forward_passes;   /* forward passes per point of the whole suite (RobustBench semantics) */
+  int64_t number_forward_passes;   /* per prediction, RobustBench's meaning: 1 for our graphs */
   char dataset[64];                /* "fashion-mnist", "cifar10", ... */
   char venue[128];
   char architecture[128];

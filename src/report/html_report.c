@@ -238,7 +238,7 @@ static void table_write(gt_strbuf *b, const gt_lb_table *t, int index) {
     gt_html_escape(b, attacks[a]);
     gt_strbuf_puts(b, " (%)</th>");
   }
-  gt_strbuf_puts(b, "<th data-type=\"text\">Extra data</th><th data-type=\"num\">Forward passes</th>"
+  gt_strbuf_puts(b, "<th data-type=\"text\">Extra data</th><th data-type=\"num\">Attack passes / point</th>"
                     "<th data-type=\"num\">Points</th><th data-type=\"num\">Time (s)</th>"
                     "<th data-type=\"num\">Flags</th></tr></thead>\n<tbody>\n");
   for (int i = 0; i < t->n_entries; i++) {
@@ -257,8 +257,10 @@ static void table_write(gt_strbuf *b, const gt_lb_table *t, int index) {
     }
     gt_strbuf_printf(b, "<td data-sort=\"%s\">%s</td>", e->additional_data ? "yes" : "no",
                      e->additional_data ? "yes" : "no");
-    gt_strbuf_printf(b, "<td class=\"num\" data-sort=\"%lld\">%lld</td>", (long long)e->number_forward_passes,
-                     (long long)e->number_forward_passes);
+    long long passes = 0; /* forward + backward passes per point over the whole suite: the attack's cost */
+    for (int j = 0; j < e->n_attacks && j < GT_LB_MAX_ATTACKS; j++)
+      passes += (long long)(e->attacks[j].forward + e->attacks[j].backward);
+    gt_strbuf_printf(b, "<td class=\"num\" data-sort=\"%lld\">%lld</td>", passes, passes);
     gt_strbuf_printf(b, "<td class=\"num\" data-sort=\"%lld\">%lld</td>", (long long)e->n_points,
                      (long long)e->n_points);
     gt_strbuf_printf(b, "<td class=\"num\" data-sort=\"%.3f\">%.1f</td>", e->seconds, e->seconds);

@@ -80,7 +80,6 @@ static void fill_entry(const build_ctx *b, int mi, int di, int ti, int ei, const
   copy_str(e->footnote, sizeof e->footnote, m->footnote);
   copy_str(e->suite, sizeof e->suite, gt_rec_string(job, "suite"));
   const cJSON *a;
-  double forward = 0;
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(job, "attacks")) {
     if (e->n_attacks >= GT_LB_MAX_ATTACKS) break;
     gt_lb_attack *at = &e->attacks[e->n_attacks++];
@@ -89,9 +88,11 @@ static void fill_entry(const build_ctx *b, int mi, int di, int ti, int ei, const
     at->seconds = gt_rec_number(a, "seconds", 0);
     at->forward = (int64_t)llround(gt_rec_number(a, "forward", 0) / n);
     at->backward = (int64_t)llround(gt_rec_number(a, "backward", 0) / n);
-    forward += gt_rec_number(a, "forward", 0);
   }
-  e->number_forward_passes = (int64_t)llround(forward / n);
+  /* RobustBench's meaning: forward passes the model needs for one prediction (1 unless the model
+   * itself averages several, which Gauntlet's deterministic graphs never do). The attacks' cost
+   * is in attacks[].forward. */
+  e->number_forward_passes = 1;
   for (int k = 0; k < th->n_eps && e->n_curve < GT_LB_MAX_EPS; k++) {
     const cJSON *r = gt_journal_find(b->records, "job", mi, di, ti, k);
     if (!r) continue;
