@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "gauntlet/sha256.h"
 #include "gauntlet/train.h"
 
@@ -80,13 +81,7 @@ static gt_status read_config(const gt_cli_args *args, gt_train_config *cfg, gt_e
   if (st == GT_OK) st = get_float(args, "step-gamma", &cfg->step_gamma, err);
   if (st == GT_OK) st = get_float(args, "step-size", &cfg->adv_step_size, err);
   if (st == GT_OK) st = get_float(args, "beta", &cfg->trades_beta, err);
-  if (st == GT_OK && gt_cli_get(args, "eps")) {
-    const char *text = gt_cli_get(args, "eps");
-    int num = 0, den = 0;
-    char tail = 0;
-    if (sscanf(text, "%d/%d%c", &num, &den, &tail) == 2 && den > 0) cfg->eps = (float)num / (float)den;
-    else st = get_float(args, "eps", &cfg->eps, err);
-  }
+  if (st == GT_OK && gt_cli_get(args, "eps")) st = gt_cli_parse_eps("--eps", gt_cli_get(args, "eps"), &cfg->eps, err);
   if (gt_cli_flag(args, "no-random-start")) cfg->random_start = 0;
   if (st == GT_OK) st = gt_train_config_check(cfg, err);
   if (st != GT_OK && err->code != GT_ERR_USAGE) err->code = GT_ERR_USAGE;
