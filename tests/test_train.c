@@ -190,7 +190,6 @@ static unsigned char *train_and_export(gt_arch arch, gt_adv_kind adv, uint64_t s
   cfg.adv = adv;
   cfg.adv_steps = 2;
   cfg.batch = 16;
-  cfg.epochs = 2;
   cfg.seed = seed;
   gt_trainer *t = NULL;
   gt_error err;
