@@ -22,6 +22,7 @@ extern "C" {
 
 typedef struct gt_backend gt_backend;
 struct gt_vec_iface; /* gauntlet/vecops.h: the vector ops attacks run on */
+struct gt_train_iface; /* gauntlet/train_ops.h: weight gradients and the ops a trainer needs */
 
 /* One op application. Tensors are contiguous and live in the backend's memory; in[i] has the
  * shape of node->inputs[i] with the batch resolved (constants are uploaded once and keep their
@@ -72,6 +73,10 @@ typedef struct gt_backend_iface {
   /* Vector ops for attacks (norms, projections, gathers, random fills; gauntlet/vecops.h), or NULL
    * when the backend cannot run attacks. */
   const struct gt_vec_iface *vec;
+
+  /* Training ops (weight gradients, batch norm in training mode, SGD; gauntlet/train_ops.h), or
+   * NULL when the backend cannot train. */
+  const struct gt_train_iface *train;
 } gt_backend_iface;
 
 struct gt_backend {

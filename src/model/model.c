@@ -3,6 +3,9 @@
  * gradients. All buffers are reserved at creation for max_batch samples. */
 #include "gauntlet/model.h"
 
+#include "gauntlet/model_train.h"
+#include "gauntlet/train_ops.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -244,7 +247,19 @@ int gt_model_input_rank(const gt_model *m) { return m->graph->values[m->graph->i
 const int64_t *gt_model_input_shape(const gt_model *m) { return m->graph->values[m->graph->input].shape + 1; }
 int64_t gt_model_input_numel(const gt_model *m) { return gt_value_sample_numel(&m->graph->values[m->graph->input]); }
 
-gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error *err) {
+/* Node k forward; in training mode (bn[k] set) a BatchNorm node normalises with batch statistics. */
+static gt_status forward_node(gt_model *m, int k, const gt_train_binding *train, gt_error *err) {
+  const gt_node *node = &m->graph->nodes[k];
+  gt_op_call call = node_call(m, k);
+  if (train && train->bn && train->bn[k]) {
+    const gt_train_iface *t = gt_backend_train(m->be, err);
+    if (!t) return GT_ERR_UNSUPPORTED;
+    return t->batchnorm_forward(m->be, train->bn[k], call.in[0], call.out, err);
+  }
+  return m->be->iface->forward[node->op](m->be, &call, err);
+}
+
+static gt_status run_forward(gt_model *m, const float *x_dev, int64_t n, const gt_train_binding *train, gt_error *err) {
   if (n < 1 || n > m->max_batch)
     return gt_error_set(err, GT_ERR_USAGE, "batch of %lld samples is outside 1..%lld", (long long)n,
                         (long long)m->max_batch);
@@ -257,13 +272,16 @@ gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error 
   for (int k = 0; k < g->n_nodes; k++) {
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue;
-    gt_op_call call = node_call(m, k);
-    gt_status st = m->be->iface->forward[node->op](m->be, &call, err);
+    gt_status st = forward_node(m, k, train, err);
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) forward: ", node->name, gt_op_name(node->op));
   }
   m->counts.forward_samples += n;
   m->counts.seconds += seconds_now() - t0;
   return GT_OK;
+}
+
+gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error *err) {
+  return run_forward(m, x_dev, n, NULL, err);
 }
 
 const float *gt_model_logits(const gt_model *m) { return m->tensors[m->graph->output].data; }
@@ -280,7 +298,41 @@ static gt_status ensure_grad_buffers(gt_model *m, gt_error *err) {
   return GT_OK;
 }
 
-gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev, gt_error *err) {
+/* Node k backward: input gradients, and in training mode the gradients of its trained constants
+ * (or, for a BatchNorm node in training mode, of gamma and beta together with dx). */
+static gt_status backward_node(gt_model *m, int k, const gt_train_binding *train, gt_error *err) {
+  const gt_node *node = &m->graph->nodes[k];
+  const gt_backend_iface *be = m->be->iface;
+  gt_op_call call = node_call(m, k);
+  gt_tensor *gout = &m->grad_tensors[node->output];
+  gt_tensor *const *gin = &m->grad_in[m->node_in_offset[k]];
+  if (!train) return be->backward[node->op](m->be, &call, gout, gin, err);
+  const gt_train_iface *t = gt_backend_train(m->be, err);
+  if (!t) return GT_ERR_UNSUPPORTED;
+  if (train->bn && train->bn[k]) return t->batchnorm_backward(m->be, train->bn[k], call.in[0], gout, gin[0], err);
+  gt_status st = be->backward[node->op](m->be, &call, gout, gin, err);
+  gt_tensor grad_w[GT_TRAIN_MAX_INPUTS];
+  gt_tensor *grad_w_ptr[GT_TRAIN_MAX_INPUTS] = {NULL};
+  int any = 0;
+  for (int i = 0; st == GT_OK && i < node->n_inputs && i < GT_TRAIN_MAX_INPUTS; i++) {
+    int v = node->inputs[i];
+    if (m->graph->values[v].batched || !train->value_grad || !train->value_grad[v]) continue;
+    grad_w[i] = m->tensors[v];
+    grad_w[i].data = train->value_grad[v];
+    grad_w_ptr[i] = &grad_w[i];
+    any = 1;
+  }
+  if (st != GT_OK || !any) return st;
+  if (node->n_inputs > GT_TRAIN_MAX_INPUTS || !t->weight_backward[node->op])
+    return gt_error_set(err, GT_ERR_UNSUPPORTED, "the '%s' backend has no weight gradient for %s", be->name,
+                        gt_op_name(node->op));
+  call.scratch = train->scratch;
+  call.scratch_bytes = train->scratch_bytes;
+  return t->weight_backward[node->op](m->be, &call, gout, grad_w_ptr, err);
+}
+
+static gt_status run_backward(gt_model *m, const float *dlogits_dev, float *dx_dev, const gt_train_binding *train,
+                              gt_error *err) {
   if (m->n < 1) return gt_error_set(err, GT_ERR_USAGE, "backward called before any forward pass");
   const gt_graph *g = m->graph;
   const gt_backend_iface *be = m->be->iface;
@@ -300,13 +352,16 @@ gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev
   for (int k = g->n_nodes - 1; k >= 0; k--) {
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue; /* shares its input's gradient memory */
-    gt_op_call call = node_call(m, k);
-    st = be->backward[node->op](m->be, &call, &m->grad_tensors[node->output], &m->grad_in[m->node_in_offset[k]], err);
+    st = backward_node(m, k, train, err);
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) backward: ", node->name, gt_op_name(node->op));
   }
   m->counts.backward_samples += m->n;
   m->counts.seconds += seconds_now() - t0;
   return GT_OK;
+}
+
+gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev, gt_error *err) {
+  return run_backward(m, dlogits_dev, dx_dev, NULL, err);
 }
 
 gt_status gt_model_loss_grad(gt_model *m, const float *x_dev, int64_t n, gt_loss_kind kind,
@@ -327,3 +382,38 @@ gt_status gt_model_loss_grad(gt_model *m, const float *x_dev, int64_t n, gt_loss
 }
 
 gt_pass_counts gt_model_pass_counts(const gt_model *m) { return m->counts; }
+
+/* ---- training passes (gauntlet/model_train.h) ---- */
+
+float *gt_model_constant_data(gt_model *m, int value) {
+  if (value < 0 || value >= m->graph->n_values || m->graph->values[value].batched) return NULL;
+  return m->tensors[value].data;
+}
+
+size_t gt_model_weight_scratch_bytes(gt_model *m) {
+  const gt_train_iface *t = m->be->iface->train;
+  if (!t) return 0;
+  bind_batch(m, m->max_batch);
+  size_t need = 0;
+  for (int k = 0; k < m->graph->n_nodes; k++) {
+    gt_op_scratch_fn fn = t->weight_scratch_bytes[m->graph->nodes[k].op];
+    if (!fn) continue;
+    gt_op_call call = node_call(m, k);
+    size_t bytes = fn(m->be, &call);
+    if (bytes > need) need = bytes;
+  }
+  return need;
+}
+
+gt_status gt_model_train_forward(gt_model *m, const float *x_dev, int64_t n, const gt_train_binding *train,
+                                 gt_error *err) {
+  if (!train) return gt_error_set(err, GT_ERR_USAGE, "training forward pass without a training binding");
+  return run_forward(m, x_dev, n, train, err);
+}
+
+gt_status gt_model_train_backward(gt_model *m, const float *dlogits_dev, float *dx_dev, const gt_train_binding *train,
+                                  gt_error *err) {
+  if (!train) return gt_error_set(err, GT_ERR_USAGE, "training backward pass without a training binding");
+  if (!dx_dev) return gt_error_set(err, GT_ERR_USAGE, "training backward pass without an input-gradient buffer");
+  return run_backward(m, dlogits_dev, dx_dev, train, err);
+}

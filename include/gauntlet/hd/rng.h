@@ -51,6 +51,9 @@
 #define GT_RNG_STREAM_START 1u  /* random starting points of iterative attacks */
 #define GT_RNG_STREAM_TARGET 2u /* random target classes (GT_TARGET_RANDOM) */
 #define GT_RNG_STREAM_ATTACK 3u /* draws inside an attack's iterations (Square's squares, ...) */
+#define GT_RNG_STREAM_TRAIN_ORDER 4u /* training: the data order of each epoch (restart = epoch) */
+#define GT_RNG_STREAM_TRAIN_INIT 5u  /* training: weight initialisation (sample = graph value id) */
+#define GT_RNG_STREAM_TRAIN_START 6u /* training: random starts of the inner attacks (restart = epoch) */
 
 typedef enum gt_rng_dist {
   GT_RNG_UNIFORM,     /* [0, 1) */

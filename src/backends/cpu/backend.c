@@ -19,6 +19,7 @@
  *    fixed column blocks and by channels, still independently of the thread count.) */
 #include "cpu_ops.h"
 #include "../vecops_tables.h"
+#include "backends/train_common.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -173,6 +174,7 @@ static const gt_backend_iface cpu_iface = {
         },
     .loss = gt_cpu_loss,
     .vec = &gt_cpu_vec_iface, /* vecops.c: the attack vector ops */
+    .train = &gt_cpu_train_iface, /* train.c: weight gradients, batch norm training, SGD */
 };
 
 /* One small sgemm with a long inner dimension (64 x 64 x 300) on every thread of the team, once.

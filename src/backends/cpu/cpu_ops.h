@@ -79,6 +79,11 @@ GT_CPU_DECLARE_OP(softmax);   /* softmax.c */
 /* conv.c: scratch for one call (per-thread column buffers). */
 size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call);
 
+/* conv_weight.c: Conv weight and bias gradients (gauntlet/train_ops.h) and their scratch. */
+gt_status gt_cpu_conv_weight_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                                      gt_tensor *const *grad_w, gt_error *err);
+size_t gt_cpu_conv_weight_scratch(gt_backend *be, const gt_op_call *call);
+
 /* loss.c: the backend's per-sample loss entry (gt_backend_iface.loss). */
 gt_status gt_cpu_loss(gt_backend *be, gt_loss_kind kind, const gt_tensor *logits, const int32_t *labels,
                       const int32_t *targets, gt_tensor *loss, gt_tensor *dlogits, gt_error *err);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../vecops_tables.h"
+#include "backends/train_common.h"
 
 static gt_status ref_buffer_alloc(gt_backend *be, size_t bytes, void **ptr, gt_error *err) {
   if (!ptr) return gt_error_set(err, GT_ERR_USAGE, "ref buffer_alloc: no output pointer");
@@ -107,6 +108,7 @@ static const gt_backend_iface ref_iface = {
     /* scratch_bytes: all NULL, ref needs no scratch. */
     .loss = gt_ref_loss,
     .vec = &gt_ref_vec_iface, /* vecops.c: the attack vector ops */
+    .train = &gt_ref_train_iface, /* train.c: weight gradients, batch norm training, SGD */
 };
 
 gt_status gt_backend_ref_create(gt_backend **out, gt_error *err) {
