@@ -18,6 +18,7 @@
  *    (Convolutions of a batch below GT_CPU_CONV_WIDE_BATCH are cut inside the sample instead, by
  *    fixed column blocks and by channels, still independently of the thread count.) */
 #include "cpu_ops.h"
+#include "cpu_exec.h"
 #include "../vecops_tables.h"
 
 #include <cblas.h>
@@ -194,6 +195,8 @@ static void warm_up_blas(int n_threads) {
     free(c);
   }
 }
+
+int gt_cpu_exec_threads(const gt_backend *be) { return be && be->iface == &cpu_iface ? gt_cpu_threads(be) : 0; }
 
 gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err) {
   if (!out) return gt_error_set(err, GT_ERR_USAGE, "gt_backend_cpu_create: no output pointer");
