@@ -48,6 +48,9 @@ typedef struct frame {
   const gt_tensor **node_in; /* per node: pointers into tensors, n_inputs each (flattened) */
   gt_tensor **grad_in;       /* per node: gradient tensors or NULL for constant inputs (flattened) */
   void *scratch;             /* scratch_bytes of op scratch */
+  float **own_data;          /* [n_storages] piece-sized buffers of this frame (NULL: none) */
+  float **own_grad;
+  float **grad_at;           /* [n_storages] gradient of the bound piece's first sample */
   gt_status st;              /* a failed piece's status and message */
   gt_error err;
 } frame;
@@ -69,6 +72,7 @@ struct gt_model {
   float *dlogits;            /* [max_batch, K] for gt_model_loss_grad */
   float *loss;               /* [max_batch] for gt_model_loss_grad when the caller wants no loss */
   int grads_ready;
+  int global_acts;           /* 1: the shared buffers hold the last forward's activations */
   gt_pass_counts counts;
 };
 
@@ -103,6 +107,13 @@ void gt_model_free(gt_model *m) {
       free(m->frames[f].grad_tensors);
       free(m->frames[f].node_in);
       free(m->frames[f].grad_in);
+      for (int s = 0; m->frames[f].own_data && s < m->n_storages; s++) {
+        free_device(m, m->frames[f].own_data[s]);
+        free_device(m, m->frames[f].own_grad[s]);
+      }
+      free(m->frames[f].own_data);
+      free(m->frames[f].own_grad);
+      free(m->frames[f].grad_at);
     }
   }
   free_device(m, m->dlogits);
@@ -207,20 +218,43 @@ static gt_status upload_constants(gt_model *m, gt_error *err) {
   return GT_OK;
 }
 
-/* Points every batched tensor of frame f at samples [n0, n0 + len) of its storage. */
-static void bind_piece(gt_model *m, frame *f, int64_t n0, int64_t len) {
+/* Points every batched tensor of frame f at samples [n0, n0 + len) of its storage, or, with
+ * `own`, at the frame's own piece-sized buffers (all but the input and the logits). */
+static void bind_piece(gt_model *m, frame *f, int64_t n0, int64_t len, int own) {
   const gt_graph *g = m->graph;
   for (int v = 0; v < g->n_values; v++) {
     if (!g->values[v].batched) continue;
-    const storage *s = &m->storages[m->value_storage[v]];
+    int sid = m->value_storage[v];
+    const storage *s = &m->storages[sid];
+    int mine = own && f->own_data && f->own_data[sid];
     int64_t shape[GT_MAX_DIMS];
     memcpy(shape, g->values[v].shape, sizeof shape);
     shape[0] = len;
     int64_t at = n0 * s->sample_numel;
-    gt_tensor_init(&f->tensors[v], s->data + at, g->values[v].ndim, shape);
+    gt_tensor_init(&f->tensors[v], mine ? f->own_data[sid] : s->data + at, g->values[v].ndim, shape);
     f->grad_tensors[v] = f->tensors[v];
-    f->grad_tensors[v].data = s->grad ? s->grad + at : NULL;
+    f->grad_tensors[v].data = mine ? f->own_grad[sid] : (s->grad ? s->grad + at : NULL);
+    f->grad_at[sid] = f->grad_tensors[v].data;
   }
+}
+
+/* Piece-sized activation and gradient buffers for every frame (used by gt_model_loss_grad, whose
+ * pieces need their activations only until their own backward: reused buffers stay in cache). */
+static gt_status alloc_own_buffers(gt_model *m, gt_error *err) {
+  int out = m->value_storage[m->graph->output];
+  for (int fi = 0; fi < m->n_frames; fi++) {
+    frame *f = &m->frames[fi];
+    f->own_data = calloc((size_t)m->n_storages, sizeof *f->own_data);
+    f->own_grad = calloc((size_t)m->n_storages, sizeof *f->own_grad);
+    if (!f->own_data || !f->own_grad) return gt_error_set(err, GT_ERR_MEMORY, "out of memory creating the model");
+    for (int s = 0; s < m->n_storages; s++) {
+      if (m->storages[s].external || s == out) continue;
+      gt_status st = alloc_floats(m, m->chunk * m->storages[s].sample_numel, &f->own_data[s], err);
+      if (st == GT_OK) st = alloc_floats(m, m->chunk * m->storages[s].sample_numel, &f->own_grad[s], err);
+      if (st != GT_OK) return gt_error_prefix(err, "piece buffers: ");
+    }
+  }
+  return GT_OK;
 }
 
 static gt_status alloc_frames(gt_model *m, int n_frames, gt_error *err) {
@@ -243,7 +277,8 @@ static gt_status alloc_frames(gt_model *m, int n_frames, gt_error *err) {
     f->grad_tensors = calloc(n_values, sizeof *f->grad_tensors);
     f->node_in = malloc((size_t)(total ? total : 1) * sizeof *f->node_in);
     f->grad_in = malloc((size_t)(total ? total : 1) * sizeof *f->grad_in);
-    if (!f->tensors || !f->grad_tensors || !f->node_in || !f->grad_in)
+    f->grad_at = calloc(n_values, sizeof *f->grad_at); /* n_storages <= n_values */
+    if (!f->tensors || !f->grad_tensors || !f->node_in || !f->grad_in || !f->grad_at)
       return gt_error_set(err, GT_ERR_MEMORY, "out of memory creating the model");
     for (int k = 0; k < g->n_nodes; k++) {
       const gt_node *node = &g->nodes[k];
@@ -282,7 +317,7 @@ static gt_status reserve_scratch(gt_model *m, gt_error *err) {
                           node->name, gt_op_name(node->op), m->be->iface->name);
   }
   for (int pass = 0; pass < 2; pass++) {
-    bind_piece(m, f0, 0, pass == 0 || m->chunk == 0 ? m->max_batch : m->chunk);
+    bind_piece(m, f0, 0, pass == 0 || m->chunk == 0 ? m->max_batch : m->chunk, 0);
     for (int k = 0; k < g->n_nodes; k++) {
       gt_op_scratch_fn fn = m->be->iface->scratch_bytes[g->nodes[k].op];
       if (!fn) continue;
@@ -318,6 +353,7 @@ gt_status gt_model_create(const gt_graph *graph, gt_backend *be, int64_t max_bat
   if (st == GT_OK) st = plan_storage(m, err);
   if (st == GT_OK) st = plan_first_writers(m, err);
   if (st == GT_OK && threads > 0) m->chunk = piece_samples(m);
+  if (st == GT_OK && m->chunk > 0) st = alloc_own_buffers(m, err);
   if (st == GT_OK) st = reserve_scratch(m, err);
   if (st == GT_OK)
     st = alloc_floats(m, max_batch * (int64_t)gt_model_num_classes(m), &m->dlogits, err);
@@ -346,9 +382,9 @@ const float *gt_model_logits(const gt_model *m) { return m->storages[m->value_st
 
 /* ---- one piece: forward, backward, loss + gradient ---- */
 
-static gt_status forward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, gt_error *err) {
+static gt_status forward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, int own, gt_error *err) {
   const gt_graph *g = m->graph;
-  bind_piece(m, f, n0, len);
+  bind_piece(m, f, n0, len, own);
   for (int k = 0; k < g->n_nodes; k++) {
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue;
@@ -359,33 +395,32 @@ static gt_status forward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, g
   return GT_OK;
 }
 
-/* Zeroes samples [n0, n0 + len) of the gradient of every storage whose first writer is node k
- * (k = -1: storages no node writes, e.g. an input nothing differentiable reads). */
-static gt_status zero_first_written(gt_model *m, int k, int64_t n0, int64_t len, gt_error *err) {
+/* Zeroes the bound piece of the gradient of every storage whose first writer is node k (k = -1:
+ * storages no node writes, e.g. an input nothing differentiable reads). */
+static gt_status zero_first_written(gt_model *m, frame *f, int k, int64_t len, gt_error *err) {
   for (int s = 0; s < m->n_storages; s++) {
     if (m->first_writer[s] != k) continue;
-    const storage *st = &m->storages[s];
-    gt_status rc = m->be->iface->fill_zero(m->be, st->grad + n0 * st->sample_numel,
-                                           (size_t)(len * st->sample_numel) * sizeof(float), err);
+    gt_status rc = m->be->iface->fill_zero(m->be, f->grad_at[s],
+                                           (size_t)(len * m->storages[s].sample_numel) * sizeof(float), err);
     if (rc != GT_OK) return rc;
   }
   return GT_OK;
 }
 
 /* dlogits_dev: [n, K] for the whole batch; this piece reads its rows. */
-static gt_status backward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, const float *dlogits_dev,
+static gt_status backward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, int own, const float *dlogits_dev,
                                 gt_error *err) {
   const gt_graph *g = m->graph;
   const gt_backend_iface *be = m->be->iface;
-  bind_piece(m, f, n0, len);
+  bind_piece(m, f, n0, len, own);
   int64_t k_cls = gt_model_num_classes(m);
   gt_status st = be->copy_device(m->be, f->grad_tensors[g->output].data, dlogits_dev + n0 * k_cls,
                                  (size_t)(len * k_cls) * sizeof(float), err);
-  if (st == GT_OK) st = zero_first_written(m, -1, n0, len, err);
+  if (st == GT_OK) st = zero_first_written(m, f, -1, len, err);
   for (int k = g->n_nodes - 1; k >= 0 && st == GT_OK; k--) {
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue; /* shares its input's gradient memory */
-    st = zero_first_written(m, k, n0, len, err);
+    st = zero_first_written(m, f, k, len, err);
     if (st != GT_OK) break;
     gt_op_call call = node_call(m, f, k);
     st = be->backward[node->op](m->be, &call, &f->grad_tensors[node->output], &f->grad_in[m->node_in_offset[k]], err);
@@ -402,7 +437,7 @@ typedef struct loss_args {
 } loss_args;
 
 static gt_status loss_grad_piece(gt_model *m, frame *f, int64_t n0, int64_t len, const loss_args *a, gt_error *err) {
-  gt_status st = forward_piece(m, f, n0, len, err);
+  gt_status st = forward_piece(m, f, n0, len, 1, err);
   if (st != GT_OK) return st;
   int64_t k = gt_model_num_classes(m);
   gt_tensor loss, dlogits;
@@ -412,7 +447,7 @@ static gt_status loss_grad_piece(gt_model *m, frame *f, int64_t n0, int64_t len,
   st = m->be->iface->loss(m->be, a->kind, &f->tensors[m->graph->output], a->labels_dev + n0,
                           a->targets_dev ? a->targets_dev + n0 : NULL, &loss, a->with_grad ? &dlogits : NULL, err);
   if (st != GT_OK) return gt_error_prefix(err, "%s loss: ", gt_loss_name(a->kind));
-  return a->with_grad ? backward_piece(m, f, n0, len, m->dlogits, err) : GT_OK;
+  return a->with_grad ? backward_piece(m, f, n0, len, 1, m->dlogits, err) : GT_OK;
 }
 
 /* ---- running the pieces of a batch ---- */
@@ -427,8 +462,8 @@ typedef struct run_args {
 
 static gt_status run_piece(gt_model *m, frame *f, int64_t n0, int64_t len, const run_args *a, gt_error *err) {
   switch (a->kind) {
-    case RUN_FORWARD: return forward_piece(m, f, n0, len, err);
-    case RUN_BACKWARD: return backward_piece(m, f, n0, len, a->dlogits_dev, err);
+    case RUN_FORWARD: return forward_piece(m, f, n0, len, 0, err);
+    case RUN_BACKWARD: return backward_piece(m, f, n0, len, 0, a->dlogits_dev, err);
     default: return loss_grad_piece(m, f, n0, len, &a->loss, err);
   }
 }
@@ -476,6 +511,7 @@ gt_status gt_model_forward(gt_model *m, const float *x_dev, int64_t n, gt_error 
   m->n = n;
   run_args a = {.kind = RUN_FORWARD};
   gt_status st = run_batch(m, n, &a, err);
+  m->global_acts = st == GT_OK;
   if (st != GT_OK) return st;
   m->counts.forward_samples += n;
   m->counts.seconds += seconds_now() - t0;
@@ -495,7 +531,8 @@ static gt_status ensure_grad_buffers(gt_model *m, gt_error *err) {
 }
 
 gt_status gt_model_backward(gt_model *m, const float *dlogits_dev, float *dx_dev, gt_error *err) {
-  if (m->n < 1) return gt_error_set(err, GT_ERR_USAGE, "backward called before any forward pass");
+  if (m->n < 1 || !m->global_acts)
+    return gt_error_set(err, GT_ERR_USAGE, "backward called without a gt_model_forward pass before it");
   double t0 = seconds_now();
   gt_status st = ensure_grad_buffers(m, err);
   if (st != GT_OK) return st;
@@ -524,6 +561,7 @@ gt_status gt_model_loss_grad(gt_model *m, const float *x_dev, int64_t n, gt_loss
   run_args a = {.kind = RUN_LOSS_GRAD,
                 .loss = {kind, labels_dev, targets_dev, loss_dev ? loss_dev : m->loss, dx_dev != NULL}};
   st = run_batch(m, n, &a, err);
+  m->global_acts = st == GT_OK && m->chunk == 0; /* pieces keep their activations in frame buffers */
   if (st != GT_OK) return st;
   m->counts.forward_samples += n;
   if (dx_dev) m->counts.backward_samples += n;

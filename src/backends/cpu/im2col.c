@@ -57,15 +57,45 @@ static shift_row shift_row_of(const gt_cpu_patch *p, int64_t i, int64_t j, int64
   return r;
 }
 
-/* Sets the padding columns of the valid output rows, within [k_lo, k_hi), of a col row to 0. */
+/* Sets columns [from, to) of output row oh of a col row to 0, within [k_lo, k_hi). */
+static void zero_part(const gt_cpu_patch *p, const shift_row *r, int64_t oh, int64_t from, int64_t to, float *row) {
+  int64_t a = max64(oh * p->ow + from, r->k_lo), b = min64(oh * p->ow + to, r->k_hi);
+  for (int64_t k = a; k < b; k++) row[k] = 0.0f;
+}
+
+/* Sets the padding columns of the valid output rows, within [k_lo, k_hi), of a col row to 0.
+ * Most rows lie wholly inside the range and have one padding column (3x3, pad 1): a tight loop
+ * of single stores for those (this runs once per kernel row and output row). */
 static void zero_pad_columns(const gt_cpu_patch *p, const shift_row *r, float *row) {
   if (r->k_hi <= r->k_lo || (r->lo == 0 && r->hi == p->ow)) return;
-  for (int64_t oh = r->k_lo / p->ow; oh <= (r->k_hi - 1) / p->ow; oh++) {
-    int64_t first = oh * p->ow;
-    int64_t from = max64(first, r->k_lo), to = min64(first + r->lo, r->k_hi);
-    for (int64_t k = from; k < to; k++) row[k] = 0.0f;
-    from = max64(first + r->hi, r->k_lo), to = min64(first + p->ow, r->k_hi);
-    for (int64_t k = from; k < to; k++) row[k] = 0.0f;
+  int64_t ow = p->ow, first = r->k_lo / ow, last = (r->k_hi - 1) / ow;
+  int64_t full_lo = (r->k_lo + ow - 1) / ow, full_hi = r->k_hi / ow; /* rows wholly inside */
+  if (full_hi <= full_lo) {
+    for (int64_t oh = first; oh <= last; oh++) {
+      zero_part(p, r, oh, 0, r->lo, row);
+      zero_part(p, r, oh, r->hi, ow, row);
+    }
+    return;
+  }
+  for (int64_t oh = first; oh < full_lo; oh++) {
+    zero_part(p, r, oh, 0, r->lo, row);
+    zero_part(p, r, oh, r->hi, ow, row);
+  }
+  float *at = row + full_lo * ow;
+  int64_t n_rows = full_hi - full_lo;
+  if (r->lo == 1 && r->hi == ow) {
+    for (int64_t t = 0; t < n_rows; t++) at[t * ow] = 0.0f;
+  } else if (r->lo == 0 && r->hi == ow - 1) {
+    for (int64_t t = 0; t < n_rows; t++) at[t * ow + ow - 1] = 0.0f;
+  } else {
+    for (int64_t t = 0; t < n_rows; t++) {
+      for (int64_t c = 0; c < r->lo; c++) at[t * ow + c] = 0.0f;
+      for (int64_t c = r->hi; c < ow; c++) at[t * ow + c] = 0.0f;
+    }
+  }
+  for (int64_t oh = full_hi; oh <= last; oh++) {
+    zero_part(p, r, oh, 0, r->lo, row);
+    zero_part(p, r, oh, r->hi, ow, row);
   }
 }
 
