@@ -38,6 +38,7 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo :
 typedef struct shift_row {
   int64_t s;          /* plane offset of column k: k + s */
   int64_t lo, hi;     /* valid output columns */
+  int64_t oh_lo, oh_hi; /* valid output rows */
   int64_t k_lo, k_hi; /* columns of the valid output rows, within the requested range */
   int64_t a, b;       /* part of [k_lo, k_hi) whose cell k + s lies inside the plane */
 } shift_row;
@@ -49,9 +50,10 @@ static shift_row shift_row_of(const gt_cpu_patch *p, int64_t i, int64_t j, int64
   int64_t dr = i * p->dh - p->pt, dc = j * p->dw - p->pl, hw = p->h * p->w;
   r.s = dr * p->w + dc;
   valid_range(p->ow, 1, dc, p->w, &r.lo, &r.hi);
-  int64_t oh_lo = clamp64(-dr, 0, p->oh), oh_hi = clamp64(p->h - dr, oh_lo, p->oh);
-  r.k_lo = clamp64(oh_lo * p->ow, j0, j1);
-  r.k_hi = clamp64(oh_hi * p->ow, r.k_lo, j1);
+  r.oh_lo = clamp64(-dr, 0, p->oh);
+  r.oh_hi = clamp64(p->h - dr, r.oh_lo, p->oh);
+  r.k_lo = clamp64(r.oh_lo * p->ow, j0, j1);
+  r.k_hi = clamp64(r.oh_hi * p->ow, r.k_lo, j1);
   r.a = clamp64(-r.s, r.k_lo, r.k_hi);
   r.b = clamp64(hw - r.s, r.a, r.k_hi);
   return r;
@@ -68,8 +70,15 @@ static void zero_part(const gt_cpu_patch *p, const shift_row *r, int64_t oh, int
  * of single stores for those (this runs once per kernel row and output row). */
 static void zero_pad_columns(const gt_cpu_patch *p, const shift_row *r, float *row) {
   if (r->k_hi <= r->k_lo || (r->lo == 0 && r->hi == p->ow)) return;
-  int64_t ow = p->ow, first = r->k_lo / ow, last = (r->k_hi - 1) / ow;
-  int64_t full_lo = (r->k_lo + ow - 1) / ow, full_hi = r->k_hi / ow; /* rows wholly inside */
+  int64_t ow = p->ow, first, last, full_lo, full_hi; /* [full_lo, full_hi): rows wholly inside */
+  if (r->k_lo == r->oh_lo * ow && r->k_hi == r->oh_hi * ow) { /* the whole matrix: no divisions */
+    first = full_lo = r->oh_lo;
+    full_hi = r->oh_hi;
+    last = r->oh_hi - 1;
+  } else {
+    first = r->k_lo / ow, last = (r->k_hi - 1) / ow;
+    full_lo = (r->k_lo + ow - 1) / ow, full_hi = r->k_hi / ow;
+  }
   if (full_hi <= full_lo) {
     for (int64_t oh = first; oh <= last; oh++) {
       zero_part(p, r, oh, 0, r->lo, row);
