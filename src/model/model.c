@@ -24,11 +24,11 @@
 
 #include "backends/cpu/cpu_exec.h"
 
-/* Activation and gradient bytes one piece may take (a share of the L3 cache; measured on the
- * test CNN at batch 256, 1 thread: pieces of 8 to 32 samples all ~15% faster than the whole
- * batch, 4 a little less), and the bounds of a piece: at least 4 samples (the cpu conv's
+/* Activation and gradient bytes one piece may take (measured on the test CNN, 1 thread, batch
+ * 256, CPU time: pieces of 8 samples (1.4 MB) ~20% faster than the whole batch at once, 4 and 32
+ * a few % slower than 8), and the bounds of a piece: at least 4 samples (the cpu conv's
  * per-sample split starts there), at most 64 (a block of the cpu linear op); multiples of 4. */
-#define GT_EXEC_PIECE_BYTES ((int64_t)3 * 1024 * 1024)
+#define GT_EXEC_PIECE_BYTES ((int64_t)3 * 512 * 1024)
 #define GT_EXEC_PIECE_MIN 4
 #define GT_EXEC_PIECE_MAX 64
 
