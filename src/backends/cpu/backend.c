@@ -49,12 +49,12 @@ static gt_status cpu_buffer_alloc(gt_backend *be, size_t bytes, void **ptr, gt_e
 
 static void cpu_buffer_free(gt_backend *be, void *ptr) { free(ptr); }
 
-/* Large fills and copies are split into fixed 256 KiB pieces over the threads: one core alone
- * does not reach the memory bandwidth (the executor zeroes every gradient buffer per backward). */
+/* Fills and copies of 512 KiB and more (an attack's [256, 784] state is 800 KB) are split into
+ * fixed 256 KiB pieces over the threads: one core alone does not reach the memory bandwidth. */
 #define GT_CPU_MEM_PIECE ((size_t)256 * 1024)
 
 static void par_memset(void *ptr, size_t bytes, int nt) {
-  if (bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+  if (bytes < 2 * GT_CPU_MEM_PIECE || nt < 2) {
     memset(ptr, 0, bytes);
     return;
   }
@@ -73,7 +73,7 @@ static gt_status cpu_copy(const gt_backend *be, const char *what, void *dst, con
   uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
   int overlap = d < s + bytes && s < d + bytes;
   int nt = gt_cpu_threads(be);
-  if (overlap || bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+  if (overlap || bytes < 2 * GT_CPU_MEM_PIECE || nt < 2) {
     memmove(dst, src, bytes); /* memmove: device-to-device copies within one buffer may overlap */
     return GT_OK;
   }
