@@ -13,6 +13,9 @@
  *    batch 256, forward + input backward, ran at 37 GFLOP/s this way and at 23 GFLOP/s as one
  *    batched im2col + one threaded sgemm + a layout transpose (1->8 on 28x28: 16 against 7): the
  *    batched column matrix leaves the cache, and the transposes are extra passes over memory.
+ *  - Large batches: the executor (src/model/model.c, asking gt_cpu_exec_threads) runs them as
+ *    fixed pieces of samples, one whole pass per piece, the pieces side by side on the threads;
+ *    an op called inside that parallel region runs on one thread (OpenMP nesting is off).
  *  - Determinism: how work is cut into tasks depends on the shapes only, never on the number of
  *    threads, and no float sum crosses tasks; so the output bytes are the same for any n_threads.
  *    (Convolutions of a batch below GT_CPU_CONV_WIDE_BATCH are cut inside the sample instead, by
