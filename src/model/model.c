@@ -6,11 +6,14 @@
  * mixes it), so a pass over n samples is a pass over any cut of them. On a cpu backend a batch
  * larger than `chunk` samples is cut into fixed pieces of `chunk` (the last one shorter) and the
  * backend's threads take whole pieces, each running every node on its piece with its own frame
- * (tensor views into the shared buffers, op scratch). A piece's activations then stay in the
- * core's cache from one op to the next, and the threads meet once per pass instead of once per
- * op; ops called inside that parallel region run on one thread (OpenMP nesting is off). The cut
- * depends on the graph only, never on the thread count, so results stay the same bytes for any
- * number of threads. Other backends get the whole batch in one piece.
+ * (tensor views, op scratch). The threads meet once per pass instead of once per op; ops called
+ * inside that parallel region run on one thread (OpenMP nesting is off). gt_model_loss_grad runs
+ * forward, loss and backward of a piece in one go, in the frame's own piece-sized activation and
+ * gradient buffers (its activations are not needed after its backward), which stay in cache from
+ * piece to piece; gt_model_forward / gt_model_backward use the shared whole-batch buffers, since
+ * a backward may follow a forward later (several times). The cut depends on the graph only, never
+ * on the thread count, so results stay the same bytes for any number of threads. Other backends
+ * get the whole batch in one piece.
  *
  * Gradient buffers are not zeroed up front: a storage's piece is zeroed just before the first
  * node in backward order that adds into it (then it is in cache for that node), and the logits'
@@ -107,7 +110,7 @@ void gt_model_free(gt_model *m) {
       free(m->frames[f].grad_tensors);
       free(m->frames[f].node_in);
       free(m->frames[f].grad_in);
-      for (int s = 0; m->frames[f].own_data && s < m->n_storages; s++) {
+      for (int s = 0; m->frames[f].own_data && m->frames[f].own_grad && s < m->n_storages; s++) {
         free_device(m, m->frames[f].own_data[s]);
         free_device(m, m->frames[f].own_grad[s]);
       }
