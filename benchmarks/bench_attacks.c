@@ -4,7 +4,11 @@
  * bookkeeping), from the model's own clock of time inside its passes (gt_model_pass_counts).
  * A small eps keeps most points robust, so batches stay near full and every step is counted.
  *
- *   bench_attacks [--n N] [--eps E] [model.onnx ...]   (default: cnn, resnet, mlp fixtures) */
+ * Prints Markdown table rows ready to paste.
+ *
+ *   bench_attacks [--n N] [--eps E] [--threads T] [model.onnx ...]
+ *   defaults: 256 points, eps 0.01, all cores, the cnn, resnet and mlp fixtures */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +27,17 @@ static double now(void) {
 int main(int argc, char **argv) {
   int64_t n = 256;
   float eps = 0.01f;
+  int threads = 0;
   const char *models[16];
   int n_models = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoll(argv[++i]);
     else if (!strcmp(argv[i], "--eps") && i + 1 < argc) eps = (float)atof(argv[++i]);
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    else if (argv[i][0] == '-') {
+      fprintf(stderr, "usage: bench_attacks [--n N] [--eps E] [--threads T] [model.onnx ...]\n");
+      return 2;
+    }
     else if (n_models < 16) models[n_models++] = argv[i];
   }
   static char defaults[3][512];
@@ -43,6 +53,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_attacks: %s\n", err.message);
     return 1;
   }
+  if (threads <= 0) threads = omp_get_max_threads();
+  printf("bench_attacks: cpu backend, %d threads, batch %lld, wall time\n\n", threads, (long long)n);
   printf("| model | attack | points | eps | seconds | sample-steps/s | fwd/bwd passes | time outside model passes |\n");
   printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (int i = 0; i < n_models; i++) {
@@ -50,7 +62,7 @@ int main(int argc, char **argv) {
     gt_backend *be = NULL;
     gt_model *m = NULL;
     if (gt_graph_load_classifier(models[i], 0, NULL, NULL, &g, &err) != GT_OK ||
-        gt_backend_create("cpu", &be, &err) != GT_OK || gt_model_create(g, be, n, &m, &err) != GT_OK) {
+        gt_backend_cpu_create(&be, threads, &err) != GT_OK || gt_model_create(g, be, n, &m, &err) != GT_OK) {
       fprintf(stderr, "bench_attacks: %s\n", err.message);
       return 1;
     }

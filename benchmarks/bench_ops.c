@@ -4,7 +4,7 @@
  * cblas_sgemm (1024^3) measured in the same run as the machine's reference rate. It also times
  * the threading scheme the backend did NOT choose (one batched im2col + one threaded sgemm per
  * conv, see src/backends/cpu/backend.c), so the choice can be re-checked on any machine.
- * Prints a Markdown table.   Usage: bench_ops [threads]   (default: all cores) */
+ * Prints a Markdown table.   Usage: bench_ops [threads [cpu-time]]   (default: all cores, wall time) */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -19,9 +19,13 @@
 
 #define BUDGET_S 0.6 /* seconds of timed calls per measurement */
 
+/* "bench_ops 1 cpu-time": process CPU time instead of wall time, steadier for one thread on a
+ * shared machine (it leaves out the time other processes held the core). */
+static int g_cpu_time;
+
 static double now_s(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(g_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -271,6 +275,7 @@ typedef struct row {
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 0;
+  g_cpu_time = argc > 2 && !strcmp(argv[2], "cpu-time");
   gt_error err = {0};
   gt_backend *be = NULL;
   check(gt_backend_cpu_create(&be, threads, &err), &err);

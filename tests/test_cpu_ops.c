@@ -293,6 +293,8 @@ static void test_conv(void) {
       {"conv 5x5 stride 2 groups 3 asymmetric", 6, 11, 8, 9, 5, 4, 2, 1, 2, 0, 1, 3, 1, 2, 3, 1},
       {"conv column blocks split output rows", 3, 13, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
       {"conv stride 2, column blocks split rows", 2, 30, 27, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0},
+      {"conv stride 1 asymmetric pads, OW == W (shifted runs)", 3, 12, 13, 4, 3, 4, 1, 1, 0, 3, 2, 0, 1, 1, 1, 1},
+      {"conv dilation 1x3, OW == W, column blocks", 2, 15, 11, 3, 2, 3, 1, 1, 1, 3, 0, 3, 1, 3, 1, 0},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int b = 0; b < 2; b++) conv_case(&shapes[i], g_batches[b]);
@@ -456,6 +458,7 @@ static void test_pool(void) {
       {"2x2 stride 2", 3, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"3x3 stride 2 pad 1, odd", 2, 9, 7, 5, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
       {"2x2 stride 2 ceil-mode output", 2, 7, 7, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2 floor, odd sizes", 3, 7, 9, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"3x2 dilation 2x1 asymmetric pads", 2, 9, 8, 7, 9, 3, 2, 1, 1, 0, 1, 2, 1, 2, 1},
       {"1x1 stride 2 ceil-mode window outside the input", 2, 4, 4, 3, 3, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},
       {"global 6x5", 5, 6, 5, 1, 1, 6, 5, 1, 1, 0, 0, 0, 0, 1, 1},
@@ -796,7 +799,7 @@ static int model_run(gt_backend *be, const gt_graph *g, int64_t n, const float *
                      float *dx) {
   gt_error err = {0};
   gt_model *m = NULL;
-  int ok = GT_CHECK(gt_model_create(g, be, 8, &m, &err) == GT_OK, "model on %s: %s", be->iface->name, err.message);
+  int ok = GT_CHECK(gt_model_create(g, be, n, &m, &err) == GT_OK, "model on %s: %s", be->iface->name, err.message);
   float *xd = NULL, *dxd = NULL, *ld = NULL;
   int32_t *yd = NULL;
   void *p = NULL;
@@ -826,9 +829,11 @@ static void test_model(void) {
   if (!GT_CHECK(g != NULL, "could not build the model graph")) return;
   gt_error err = {0};
   GT_CHECK(gt_graph_validate(g, &err) == GT_OK, "graph: %s", err.message);
-  enum { N = 5 };
-  float x[N * 144], loss[3][N], dx[3][N * 144];
-  int32_t labels[N] = {0, 3, 9, 4, 7};
+  /* 150 samples: more than one piece of the cpu executor (64 here), the last one shorter. */
+  enum { N = 150 };
+  static float x[N * 144], loss[3][N], dx[3][N * 144];
+  int32_t labels[N];
+  for (int i = 0; i < N; i++) labels[i] = (i * 7 + 3) % 10;
   fill(x, N * 144, DATA_UNIFORM, 77);
   for (int i = 0; i < N * 144; i++) x[i] = 0.5f + 0.5f * x[i]; /* images in [0, 1] */
   gt_backend *bes[3] = {g_ref, g_cpu1, g_cpu2};

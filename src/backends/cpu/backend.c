@@ -13,11 +13,15 @@
  *    batch 256, forward + input backward, ran at 37 GFLOP/s this way and at 23 GFLOP/s as one
  *    batched im2col + one threaded sgemm + a layout transpose (1->8 on 28x28: 16 against 7): the
  *    batched column matrix leaves the cache, and the transposes are extra passes over memory.
+ *  - Large batches: the executor (src/model/model.c, asking gt_cpu_exec_threads) runs them as
+ *    fixed pieces of samples, one whole pass per piece, the pieces side by side on the threads;
+ *    an op called inside that parallel region runs on one thread (OpenMP nesting is off).
  *  - Determinism: how work is cut into tasks depends on the shapes only, never on the number of
  *    threads, and no float sum crosses tasks; so the output bytes are the same for any n_threads.
  *    (Convolutions of a batch below GT_CPU_CONV_WIDE_BATCH are cut inside the sample instead, by
  *    fixed column blocks and by channels, still independently of the thread count.) */
 #include "cpu_ops.h"
+#include "cpu_exec.h"
 #include "../vecops_tables.h"
 #include "backends/train_common.h"
 
@@ -49,12 +53,12 @@ static gt_status cpu_buffer_alloc(gt_backend *be, size_t bytes, void **ptr, gt_e
 
 static void cpu_buffer_free(gt_backend *be, void *ptr) { free(ptr); }
 
-/* Large fills and copies are split into fixed 256 KiB pieces over the threads: one core alone
- * does not reach the memory bandwidth (the executor zeroes every gradient buffer per backward). */
+/* Fills and copies of 512 KiB and more (an attack's [256, 784] state is 800 KB) are split into
+ * fixed 256 KiB pieces over the threads: one core alone does not reach the memory bandwidth. */
 #define GT_CPU_MEM_PIECE ((size_t)256 * 1024)
 
 static void par_memset(void *ptr, size_t bytes, int nt) {
-  if (bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+  if (bytes < 2 * GT_CPU_MEM_PIECE || nt < 2) {
     memset(ptr, 0, bytes);
     return;
   }
@@ -73,7 +77,7 @@ static gt_status cpu_copy(const gt_backend *be, const char *what, void *dst, con
   uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
   int overlap = d < s + bytes && s < d + bytes;
   int nt = gt_cpu_threads(be);
-  if (overlap || bytes < 4 * GT_CPU_MEM_PIECE || nt < 2) {
+  if (overlap || bytes < 2 * GT_CPU_MEM_PIECE || nt < 2) {
     memmove(dst, src, bytes); /* memmove: device-to-device copies within one buffer may overlap */
     return GT_OK;
   }
@@ -196,6 +200,8 @@ static void warm_up_blas(int n_threads) {
     free(c);
   }
 }
+
+int gt_cpu_exec_threads(const gt_backend *be) { return be && be->iface == &cpu_iface ? gt_cpu_threads(be) : 0; }
 
 gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err) {
   if (!out) return gt_error_set(err, GT_ERR_USAGE, "gt_backend_cpu_create: no output pointer");

@@ -51,8 +51,9 @@ void gt_cpu_im2col(const gt_cpu_patch *p, const float *x, int64_t c0, int64_t c1
 
 /* dx[c, ih, iw] += every col entry that im2col took from (c, ih, iw), for channels [c0, c1).
  * Each channel's rows feed only that channel's plane, so disjoint channel ranges may run
- * concurrently. The per-cell order of additions is fixed (row r ascending, then column). */
-void gt_cpu_col2im(const gt_cpu_patch *p, const float *col, int64_t ld, int64_t c0, int64_t c1, float *dx);
+ * concurrently. The per-cell order of additions is fixed (row r ascending, then column). May set
+ * the entries of those rows that fall in the padding to 0 (col is consumed). */
+void gt_cpu_col2im(const gt_cpu_patch *p, float *col, int64_t ld, int64_t c0, int64_t c1, float *dx);
 
 /* ---- ops: forward and input-gradient backward, as in gauntlet/backend.h ---- */
 
