@@ -8,6 +8,10 @@
 
 #include "gauntlet/backend.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Formats "<backend> <Op> '<node>': <message>" into err and returns code. */
 gt_status gt_op_fail(const char *backend, const gt_op_call *call, gt_error *err, gt_status code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -33,4 +37,7 @@ int gt_op_same_shape(const gt_tensor *a, const gt_tensor *b);
 /* Multi-index of flat position `flat` in a row-major array of the given shape. */
 void gt_op_unravel(int64_t flat, int ndim, const int64_t *shape, int64_t *idx);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
