@@ -18,9 +18,13 @@
 #else
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#define GT_LAUNCH(kernel, grid, block, shmem_bytes, stream, ...) \
+#define GT_LAUNCH_IMPL(kernel, grid, block, shmem_bytes, stream, ...) \
   kernel<<<(grid), (block), (shmem_bytes), (stream)>>>(__VA_ARGS__)
 #endif
+
+/* One level of indirection so that a macro giving several launch arguments at once (GT_VEC_GRID)
+ * is expanded before the arguments are split. */
+#define GT_LAUNCH(...) GT_LAUNCH_IMPL(__VA_ARGS__)
 
 #include <stdint.h>
 

@@ -301,8 +301,11 @@ inline void gt_emu_launch(dim3 grid, dim3 block, size_t shmem, F &&f) {
   if (gt_emu_not_emulable_what) gt_emu_fail(cudaErrorNotSupported);
 }
 
-#define GT_LAUNCH(kernel, grid, block, shmem_bytes, stream, ...) \
-  gt_emu_launch(dim3(grid), dim3(block), (size_t)(shmem_bytes), [&]() { kernel(__VA_ARGS__); })
+#define GT_LAUNCH_IMPL(kernel, grid, block, shmem_bytes, stream, ...)                                 \
+  do {                                                                                          \
+    (void)(stream);                                                                             \
+    gt_emu_launch(dim3(grid), dim3(block), (size_t)(shmem_bytes), [&]() { kernel(__VA_ARGS__); }); \
+  } while (0)
 
 /* ---- cuBLAS on CBLAS ---- */
 
