@@ -9,7 +9,7 @@
  *  - every buffer has guard regions (canaries before and after) that are checked after each call,
  *    and every input buffer must come back unchanged (unless the op updates it in place);
  *  - coverage: an op of gt_op_kind or an entry of gt_vec_iface without a case here fails, and so
- *    does an op the backend lacks, except those listed in g_pending_ops (printed as skipped).
+ *    does an op the backend lacks.
  * Usage: test_backend_ops [-b BACKEND]   (cuda-emu, cuda, cuda:N, cpu, ...). On a GPU machine:
  *   test_backend_ops -b cuda, and under compute-sanitizer (docs/CUDA.md). */
 #include <math.h>
@@ -27,12 +27,6 @@
 static gt_backend *g_ref, *g_be;
 static const char *g_name = "cuda-emu";
 static int g_exact; /* vector ops must equal ref bit for bit (emulation: same code, same compiler) */
-
-/* Ops another branch (cuda-ops: layout, conv, linear, pooling, pad) brings to the CUDA backend.
- * While the backend lacks one of them it is reported as skipped, not failed; once merged, the list
- * is emptied and a missing op fails. */
-static const gt_op_kind g_pending_ops[] = {GT_OP_CONV,    GT_OP_LINEAR,    GT_OP_MAXPOOL, GT_OP_AVGPOOL,
-                                           GT_OP_RESHAPE, GT_OP_TRANSPOSE, GT_OP_CONCAT,  GT_OP_PAD};
 
 /* ---- deterministic inputs ---- */
 
@@ -167,7 +161,8 @@ static int cmp_bytes(const char *label, const char *what, const void *a, const v
 
 /* ---- op cases ---- */
 
-/* Shapes as text: "2x3x5x7"; a leading "c:" marks a constant input (no gradient). */
+/* Shapes as text: "2x3x5x7"; a leading "c:" marks a constant input (no gradient), "t:" a batched
+ * input of tie-heavy data (values rounded to integers, for the max-pool tie rule). */
 typedef struct op_case {
   const char *label;
   gt_op_kind op;
@@ -222,6 +217,59 @@ static void set_pad_edge(gt_node *n) {
 }
 static void set_softmax1(gt_node *n) { n->p.softmax.axis = 1; }
 static void set_softmax_coerce(gt_node *n) { n->p.softmax.axis = 1, n->p.softmax.coerce_2d = 1; }
+static void conv_full(gt_node *n, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int groups) {
+  gt_conv_params *c = &n->p.conv; /* kernel size: taken from W (0 = unset) */
+  c->stride_h = sh, c->stride_w = sw;
+  c->pad_top = pt, c->pad_left = pl, c->pad_bottom = pb, c->pad_right = pr;
+  c->dilation_h = dh, c->dilation_w = dw;
+  c->groups = groups;
+}
+static void set_conv_asym(gt_node *n) { conv_full(n, 2, 1, 1, 0, 2, 1, 1, 2, 1); }
+static void set_conv_depthwise(gt_node *n) { conv_full(n, 2, 2, 1, 1, 1, 1, 1, 1, 6); }
+static void set_conv1_grouped(gt_node *n) { conv_full(n, 1, 1, 0, 0, 0, 0, 1, 1, 3); }
+static void set_conv_s3k2(gt_node *n) { conv_full(n, 3, 3, 0, 0, 0, 0, 1, 1, 1); }
+static void set_conv_wide_kernel(gt_node *n) { conv_full(n, 1, 1, 2, 2, 2, 2, 1, 1, 1); }
+static void pool_full(gt_node *n, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw,
+                      int include_pad) {
+  gt_pool_params *q = &n->p.pool;
+  q->kernel_h = kh, q->kernel_w = kw, q->stride_h = sh, q->stride_w = sw;
+  q->pad_top = pt, q->pad_left = pl, q->pad_bottom = pb, q->pad_right = pr;
+  q->dilation_h = dh, q->dilation_w = dw;
+  q->count_include_pad = include_pad;
+}
+static void set_pool3s1(gt_node *n) { pool_common(n, 3, 3, 1, 1, 0); }
+static void set_pool_dilated_ceil(gt_node *n) { pool_full(n, 3, 2, 2, 2, 0, 1, 1, 0, 2, 1, 0); }
+static void set_pool_asym_incl_ceil(gt_node *n) { pool_full(n, 3, 3, 2, 2, 1, 0, 2, 1, 1, 1, 1); }
+static void set_pool_global14(gt_node *n) { pool_common(n, 14, 14, 1, 0, 0); }
+static void set_perm5(gt_node *n) {
+  int perm[5] = {0, 4, 1, 3, 2};
+  memcpy(n->p.transpose.perm, perm, sizeof perm);
+}
+static void set_perm_nhwc(gt_node *n) {
+  int perm[4] = {0, 3, 1, 2};
+  memcpy(n->p.transpose.perm, perm, sizeof perm);
+}
+static void set_concat2(gt_node *n) { n->p.concat.axis = 2; }
+static void set_concat3(gt_node *n) { n->p.concat.axis = 3; }
+static void pad_full(gt_node *n, gt_pad_mode mode, const int64_t *begin, const int64_t *end) {
+  n->p.pad.mode = mode, n->p.pad.value = -0.25f;
+  for (int d = 0; d < 4; d++) n->p.pad.begin[d] = begin[d], n->p.pad.end[d] = end[d];
+}
+static void set_pad_reflect_long(gt_node *n) {
+  pad_full(n, GT_PAD_REFLECT, (const int64_t[]){0, 0, 5, 4}, (const int64_t[]){0, 0, 6, 7});
+}
+static void set_pad_constant_crop(gt_node *n) {
+  pad_full(n, GT_PAD_CONSTANT, (const int64_t[]){0, 1, -1, 2}, (const int64_t[]){0, 2, 1, -2});
+}
+static void set_pad_reflect_crop(gt_node *n) {
+  pad_full(n, GT_PAD_REFLECT, (const int64_t[]){0, 0, -1, 3}, (const int64_t[]){0, 0, 2, -2});
+}
+static void set_pad_edge_crop(gt_node *n) {
+  pad_full(n, GT_PAD_EDGE, (const int64_t[]){0, 1, -2, 1}, (const int64_t[]){0, 0, 1, -1});
+}
+static void set_pad_reflect2(gt_node *n) {
+  pad_full(n, GT_PAD_REFLECT, (const int64_t[]){0, 0, 2, 2}, (const int64_t[]){0, 0, 2, 2});
+}
 
 static const op_case g_cases[] = {
     {"conv 3x3 pad 1 + bias", GT_OP_CONV, {"2x3x9x11", "c:4x3x3x3", "c:4"}, "2x4x9x11", set_conv3, 1e-8},
@@ -256,6 +304,34 @@ static const op_case g_cases[] = {
     {"pad constant", GT_OP_PAD, {"2x3x5x5"}, "2x3x8x8", set_pad_constant, 0},
     {"pad reflect", GT_OP_PAD, {"2x3x5x5"}, "2x3x7x7", set_pad_reflect, 0},
     {"pad edge", GT_OP_PAD, {"2x3x5x5"}, "2x3x6x7", set_pad_edge, 0},
+    /* Layout ops beyond the basics: asymmetric pads, strides and dilations per axis, groups,
+     * sizes that do not divide the 256-thread block, ties, crops, periodic reflection. */
+    {"conv asym pads, stride 2x1, dilation 1x2", GT_OP_CONV, {"3x3x11x10", "c:4x3x3x2", "c:4"}, "3x4x6x9",
+     set_conv_asym, 1e-8},
+    {"conv depthwise stride 2", GT_OP_CONV, {"2x6x13x13", "c:6x1x3x3", "c:6"}, "2x6x7x7", set_conv_depthwise, 1e-8},
+    {"conv 1x1 grouped (no im2col)", GT_OP_CONV, {"2x6x5x7", "c:9x2x1x1", "c:9"}, "2x9x5x7", set_conv1_grouped, 1e-8},
+    {"conv large odd (many blocks)", GT_OP_CONV, {"3x5x17x19", "c:7x5x3x3", "c:7"}, "3x7x17x19", set_conv3, 1e-8},
+    {"conv kernel 2 stride 3 (skipped cells)", GT_OP_CONV, {"2x2x10x11", "c:3x2x2x2"}, "2x3x3x4", set_conv_s3k2,
+     1e-8},
+    {"conv kernel wider than input", GT_OP_CONV, {"1x2x3x3", "c:2x2x5x5"}, "1x2x3x3", set_conv_wide_kernel, 1e-8},
+    {"linear 3-d input", GT_OP_LINEAR, {"2x3x17", "c:6x17", "c:6"}, "2x3x6", NULL, 1e-8},
+    {"linear 300 rows, odd K", GT_OP_LINEAR, {"300x33", "c:7x33"}, "300x7", NULL, 1e-8},
+    {"maxpool 3x3 stride 1 with ties", GT_OP_MAXPOOL, {"t:2x3x7x9"}, "2x3x7x9", set_pool3s1, 0},
+    {"maxpool dilated, asym pads, ceil size, ties", GT_OP_MAXPOOL, {"t:2x3x11x10"}, "2x3x5x6", set_pool_dilated_ceil,
+     0},
+    {"avgpool asym pads include pad, ceil size", GT_OP_AVGPOOL, {"2x3x10x9"}, "2x3x6x5", set_pool_asym_incl_ceil, 0},
+    {"avgpool exclude pad, large odd", GT_OP_AVGPOOL, {"3x5x17x19"}, "3x5x17x19", set_pool3s1, 0},
+    {"global avgpool 14x14", GT_OP_AVGPOOL, {"2x32x14x14"}, "2x32x1x1", set_pool_global14, 0},
+    {"reshape large odd", GT_OP_RESHAPE, {"3x7x11x13"}, "3x1001", NULL, 0},
+    {"transpose rank 5", GT_OP_TRANSPOSE, {"2x3x4x5x2"}, "2x2x3x5x4", set_perm5, 0},
+    {"transpose large odd", GT_OP_TRANSPOSE, {"3x7x11x13"}, "3x13x7x11", set_perm_nhwc, 0},
+    {"concat axis 2, constant middle", GT_OP_CONCAT, {"2x3x2x5", "c:2x3x1x5", "2x3x4x5"}, "2x3x7x5", set_concat2, 0},
+    {"concat last axis, odd sizes", GT_OP_CONCAT, {"3x5x7x1", "3x5x7x300"}, "3x5x7x301", set_concat3, 0},
+    {"pad reflect beyond the input", GT_OP_PAD, {"2x2x3x3"}, "2x2x14x14", set_pad_reflect_long, 0},
+    {"pad constant with crops, channels", GT_OP_PAD, {"2x3x5x6"}, "2x6x5x6", set_pad_constant_crop, 0},
+    {"pad reflect with crops", GT_OP_PAD, {"2x2x6x5"}, "2x2x7x6", set_pad_reflect_crop, 0},
+    {"pad edge with crops, channels", GT_OP_PAD, {"2x2x4x4"}, "2x3x3x4", set_pad_edge_crop, 0},
+    {"pad reflect large odd", GT_OP_PAD, {"2x5x17x19"}, "2x5x21x23", set_pad_reflect2, 0},
     {"softmax rows", GT_OP_SOFTMAX, {"3x10"}, "3x10", set_softmax1, 0},
     {"softmax channels (inner 20)", GT_OP_SOFTMAX, {"2x3x4x5"}, "2x3x4x5", set_softmax1, 0},
     {"softmax coerce 2d", GT_OP_SOFTMAX, {"2x3x4"}, "2x3x4", set_softmax_coerce, 0},
@@ -263,7 +339,7 @@ static const op_case g_cases[] = {
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
 typedef struct shape {
-  int ndim, constant;
+  int ndim, constant, ties;
   int64_t dims[GT_MAX_DIMS];
   int64_t numel;
 } shape;
@@ -271,6 +347,7 @@ typedef struct shape {
 static shape parse_shape(const char *text) {
   shape s = {0};
   if (strncmp(text, "c:", 2) == 0) s.constant = 1, text += 2;
+  if (strncmp(text, "t:", 2) == 0) s.ties = 1, text += 2;
   s.numel = 1;
   while (*text && s.ndim < GT_MAX_DIMS) {
     char *end;
@@ -280,12 +357,6 @@ static shape parse_shape(const char *text) {
     if (end == text && *text) break;
   }
   return s;
-}
-
-static int is_pending(gt_op_kind op) {
-  for (size_t i = 0; i < sizeof g_pending_ops / sizeof g_pending_ops[0]; i++)
-    if (g_pending_ops[i] == op) return 1;
-  return 0;
 }
 
 /* Host results of one backend: the output and every input gradient. */
@@ -363,11 +434,7 @@ static void test_ops(void) {
     const op_case *c = &g_cases[ci];
     g_op_tested[c->op] = 1;
     if (!g_be->iface->forward[c->op] || !g_be->iface->backward[c->op]) {
-      if (is_pending(c->op))
-        printf("  PENDING %s: %s lacks op %s (brought by the cuda-ops branch): case '%s' not run\n", g_name, g_name,
-               gt_op_name(c->op), c->label);
-      else
-        GT_CHECK(0, "%s lacks op %s: case '%s' cannot run", g_name, gt_op_name(c->op), c->label);
+      GT_CHECK(0, "%s lacks op %s: case '%s' cannot run", g_name, gt_op_name(c->op), c->label);
       continue;
     }
     shape in[3], out = parse_shape(c->out);
@@ -382,6 +449,8 @@ static void test_ops(void) {
       /* Denominators stay away from 0; everything else spans both signs. */
       if (c->op == GT_OP_DIV && i == 1) rnd_fill(x[i], in[i].numel, 0.5f, 2.0f);
       else rnd_fill(x[i], in[i].numel, -2.0f, 2.0f);
+      if (in[i].ties)
+        for (int64_t e = 0; e < in[i].numel; e++) x[i][e] = roundf(x[i][e]);
       if (!in[i].constant) {
         g0[i] = malloc((size_t)in[i].numel * 4);
         rnd_fill(g0[i], in[i].numel, -1.0f, 1.0f);
@@ -424,15 +493,13 @@ static void test_op_coverage(void) {
     GT_CHECK(0, "coverage gap: op %s has no case in test_backend_ops.c", gt_op_name((gt_op_kind)op));
     gaps++;
   }
-  int pending = 0;
+  int missing = 0;
   for (int op = 0; op < GT_OP_COUNT; op++)
     if (!g_be->iface->forward[op] || !g_be->iface->backward[op]) {
-      printf("  %s lacks %s%s\n", g_name, gt_op_name((gt_op_kind)op),
-             is_pending((gt_op_kind)op) ? " (pending: cuda-ops branch)" : "");
-      pending += is_pending((gt_op_kind)op);
+      GT_CHECK(0, "%s lacks op %s", g_name, gt_op_name((gt_op_kind)op));
+      missing++;
     }
-  printf("  coverage: %d ops without a case, %d ops pending on %s\n", gaps, pending, g_name);
-  if (pending) gt_test_skip("%d ops still pending on %s (listed above): merge the cuda-ops branch", pending, g_name);
+  printf("  coverage: %d ops without a case, %d ops missing on %s\n", gaps, missing, g_name);
 }
 
 /* ---- the loss entry ---- */
