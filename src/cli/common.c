@@ -80,6 +80,13 @@ gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_err
   if (st == GT_OK) {
     int64_t max_batch = batch < s->data->n ? batch : s->data->n;
     st = gt_model_create(s->graph, s->backend, max_batch > 0 ? max_batch : 1, &s->model, err);
+    /* The model reserves its device memory for max_batch samples up front: when that does not
+     * fit, halve the batch and try again (down to 1). */
+    while (st == GT_ERR_MEMORY && max_batch > 1) {
+      max_batch /= 2;
+      fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", err->message, (long long)max_batch);
+      st = gt_model_create(s->graph, s->backend, max_batch, &s->model, err);
+    }
   }
   if (st != GT_OK) gt_cli_session_close(s);
   return st;
