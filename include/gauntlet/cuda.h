@@ -36,6 +36,10 @@ gt_status gt_cuda_free_memory(int ordinal, size_t *free_bytes, size_t *total_byt
 /* A "cuda" backend on device `ordinal` (gt_backend_create accepts "cuda" and "cuda:N"). */
 gt_status gt_backend_cuda_create(int ordinal, gt_backend **out, gt_error *err);
 
+/* What `--backend auto` means here: "cuda" when a CUDA device is usable, else "cpu"; why names the
+ * device or the reason there is none (one line, for stderr). */
+const char *gt_backend_auto_choice(char *why, size_t why_size);
+
 /* The batch size for a device with `free_bytes` free when one sample needs `bytes_per_sample`
  * (activations, gradients and attack state together): the largest power of two that fills at
  * most half of the free memory, within [1, cap]. */
@@ -44,6 +48,12 @@ int64_t gt_cuda_batch_for_memory(size_t free_bytes, size_t bytes_per_sample, int
 /* The emulated CUDA backend ("cuda-emu"): the same kernels run on the host. Defined only in
  * libgauntlet_cuda_emu, which only tests link. */
 gt_status gt_backend_cuda_emu_create(gt_backend **out, gt_error *err);
+
+/* Tests of the emulation (libgauntlet_cuda_emu only): emulated device memory beyond `bytes` fails
+ * as out of memory; and a launch the sequential emulation must refuse (which 0: a kernel that
+ * calls __syncthreads; 1: an empty grid), checked like every launch (GT_LAUNCH_CHECK). */
+void gt_cuda_emu_set_memory_limit(size_t bytes);
+gt_status gt_cuda_emu_selftest_launch(gt_backend *be, int which, gt_error *err);
 
 /* ---- the plugin's entry points, looked up by name with dlsym ---- */
 #define GT_CUDA_PLUGIN_ABI 1

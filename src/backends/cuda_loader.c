@@ -1,8 +1,11 @@
 /* Run-time loading of the CUDA backend (gauntlet/cuda.h). libgauntlet_cuda.so links the CUDA
  * runtime and cuBLAS (hundreds of MB mapped, up to a second at start): it is dlopen()ed only when
  * a CUDA backend or a device query is asked for, first next to the executable, then through the
- * library search path. Missing library, missing driver (cudaGetDeviceCount error 35, or 34 with
- * the stub library) or zero devices are all "no GPU": GT_ERR_UNSUPPORTED with the reason. */
+ * library search path. Before that, a cheap probe of the driver itself (libcuda.so.1: cuInit,
+ * cuDeviceGetCount, a few milliseconds) decides whether there can be a GPU at all, so that
+ * `--backend auto` on a machine without one never pays for loading the plugin.
+ * Missing driver, missing plugin, cudaGetDeviceCount failing (35: insufficient driver, 34: stub
+ * library) or zero devices are all "no GPU": GT_ERR_UNSUPPORTED with the reason, never a crash. */
 #include "gauntlet/cuda.h"
 
 #include <dlfcn.h>
@@ -86,11 +89,39 @@ static void plugin_load(void) {
   plugin.handle = h;
 }
 
+/* The driver probe: the number of devices libcuda.so.1 reports, or -1 with the reason in why.
+ * Skipped (returns 1) when GAUNTLET_CUDA_LIBRARY forces a plugin: the plugin's own
+ * cudaGetDeviceCount then decides (this is how tests reach its error path without a driver). */
+static int driver_probe(char *why, size_t why_size) {
+  const char *forced = getenv("GAUNTLET_CUDA_LIBRARY");
+  if (forced && *forced) return 1;
+  void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    snprintf(why, why_size, "no NVIDIA driver: libcuda.so.1 cannot be loaded (%.300s)", dlerror());
+    return -1;
+  }
+  int (*cu_init)(unsigned) = NULL, (*cu_count)(int *) = NULL;
+  void *a = dlsym(h, "cuInit"), *b = dlsym(h, "cuDeviceGetCount");
+  memcpy(&cu_init, &a, sizeof a);
+  memcpy(&cu_count, &b, sizeof b);
+  int n = 0, r = cu_init && cu_count ? cu_init(0) : -1;
+  if (r == 0) r = cu_count(&n);
+  /* The driver stays loaded: the plugin would load it again right away. */
+  if (r != 0) {
+    snprintf(why, why_size, "the NVIDIA driver is present but unusable: cuInit/cuDeviceGetCount returned %d%s", r,
+             r == 34 ? " (a stub library)" : (r == 100 ? " (no device)" : ""));
+    return -1;
+  }
+  if (n < 1) snprintf(why, why_size, "the NVIDIA driver reports no CUDA device");
+  return n;
+}
+
 static gt_status plugin_get(gt_error *err) {
   pthread_mutex_lock(&plugin_lock);
+  if (!plugin.tried && driver_probe(plugin.why, sizeof plugin.why) < 1) plugin.tried = 1;
   plugin_load();
   pthread_mutex_unlock(&plugin_lock);
-  if (!plugin.handle) return gt_error_set(err, GT_ERR_UNSUPPORTED, "%s", plugin.why);
+  if (!plugin.handle) return gt_error_set(err, GT_ERR_UNSUPPORTED, "CUDA unavailable: %s", plugin.why);
   return GT_OK;
 }
 
@@ -133,6 +164,20 @@ gt_status gt_backend_cuda_create(int ordinal, gt_backend **out, gt_error *err) {
   *out = NULL;
   gt_status st = check_ordinal(ordinal, err);
   return st == GT_OK ? plugin.create(ordinal, out, err) : st;
+}
+
+const char *gt_backend_auto_choice(char *why, size_t why_size) {
+  gt_error err = {0};
+  int count = 0;
+  if (gt_cuda_device_count(&count, &err) == GT_OK) {
+    gt_cuda_device_info info;
+    if (gt_cuda_device_info_get(0, &info, &err) == GT_OK) {
+      snprintf(why, why_size, "CUDA device 0: %s", info.name);
+      return "cuda";
+    }
+  }
+  snprintf(why, why_size, "no usable GPU: %s", err.message);
+  return "cpu";
 }
 
 int64_t gt_cuda_batch_for_memory(size_t free_bytes, size_t bytes_per_sample, int64_t cap) {

@@ -5,5 +5,6 @@
 int gt_cmd_eval(int argc, char **argv);
 int gt_cmd_info(int argc, char **argv);
 int gt_cmd_attack(int argc, char **argv);
+int gt_cmd_devices(int argc, char **argv);
 
 #endif

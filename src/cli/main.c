@@ -14,6 +14,7 @@ static const command commands[] = {
     {"info", gt_cmd_info, "describe an ONNX model: inputs, outputs, ops, parameters, FLOPs, unsupported ops"},
     {"eval", gt_cmd_eval, "clean accuracy of a model on a dataset"},
     {"attack", gt_cmd_attack, "robust accuracy under one attack (see `gauntlet attack --list`)"},
+    {"devices", gt_cmd_devices, "list the backends and CUDA devices (name, memory, compute capability)"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
