@@ -9,7 +9,9 @@
  *  - wrap every runtime call in GT_CUDA_TRY(...) and every cuBLAS call in GT_CUBLAS_TRY(...)
  *    (need `gt_error *err` in scope; they return from the calling function on failure);
  *  - prefer grid-stride kernels (GT_KERNEL_LOOP) sized with gt_cuda_blocks, without barriers,
- *    shuffles or atomics, so the sequential emulated launch runs them exactly. */
+ *    shuffles or atomics, so the sequential emulated launch runs them exactly; a kernel whose
+ *    block threads cooperate through __shared__ memory and __syncthreads is launched with
+ *    GT_LAUNCH_BLOCK (threaded emulation); warp shuffles and atomics are not emulable. */
 #ifndef GT_CUDA_H
 #define GT_CUDA_H
 
@@ -20,11 +22,17 @@
 #include <cuda_runtime.h>
 #define GT_LAUNCH_IMPL(kernel, grid, block, shmem_bytes, stream, ...) \
   kernel<<<(grid), (block), (shmem_bytes), (stream)>>>(__VA_ARGS__)
+#define GT_LAUNCH_BLOCK_IMPL GT_LAUNCH_IMPL
 #endif
 
 /* One level of indirection so that a macro giving several launch arguments at once (GT_VEC_GRID)
  * is expanded before the arguments are split. */
 #define GT_LAUNCH(...) GT_LAUNCH_IMPL(__VA_ARGS__)
+
+/* The same launch for kernels whose block threads cooperate (__shared__ + __syncthreads): on a
+ * device identical to GT_LAUNCH; under emulation the threaded launch (one host thread per CUDA
+ * thread of a block, a real barrier), since the sequential one cannot run barriers. */
+#define GT_LAUNCH_BLOCK(...) GT_LAUNCH_BLOCK_IMPL(__VA_ARGS__)
 
 #include <stdint.h>
 

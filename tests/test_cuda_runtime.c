@@ -1,5 +1,6 @@
-/* The CUDA backend's run-time plumbing, on a machine without a GPU: the emulation refuses what it
- * cannot run (barriers, empty grids) and reports device out-of-memory as GT_ERR_MEMORY; the
+/* The CUDA backend's run-time plumbing, on a machine without a GPU: the threaded emulation runs a
+ * block reduction with barriers while the sequential one refuses it, empty grids fail, and device
+ * out-of-memory is GT_ERR_MEMORY; the
  * loader treats "no driver", "stub driver", "no plugin" and cudaGetDeviceCount errors as "no GPU"
  * with a clear message (never a crash); `gauntlet devices` lists them; `--backend auto` falls
  * back to cpu and says so; the batch size from free memory. (The kernels themselves:
@@ -21,15 +22,22 @@ static int run(const char *env, const char *args) {
   return gt_test_run_command(cmd, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
-static void test_not_emulable(void) {
+static void test_emulation_launches(void) {
   gt_backend *be = NULL;
   gt_error err = {0};
   if (!GT_CHECK(gt_backend_cuda_emu_create(&be, &err) == GT_OK, "%s", err.message)) return;
-  gt_status st = gt_cuda_emu_selftest_launch(be, 0, &err);
+  float sum = 0.0f;
+  gt_status st = gt_cuda_emu_selftest_launch(be, 0, &sum, &err);
   GT_CHECK(st == GT_ERR_BACKEND && strstr(err.message, "not emulable") && strstr(err.message, "__syncthreads"),
-           "a kernel with a barrier must fail as not emulable: %d %s", st, err.message);
-  st = gt_cuda_emu_selftest_launch(be, 1, &err);
+           "a kernel with a barrier must fail under the sequential launch: %d %s", st, err.message);
+  st = gt_cuda_emu_selftest_launch(be, 1, &sum, &err);
   GT_CHECK(st == GT_ERR_BACKEND && strstr(err.message, "invalid configuration"), "empty grid: %d %s", st, err.message);
+  for (int which = 2; which <= 3; which++) {
+    sum = 0.0f;
+    st = gt_cuda_emu_selftest_launch(be, which, &sum, &err);
+    GT_CHECK(st == GT_OK && sum == 499500.0f, "threaded launch %d: status %d, sum %.1f (want 499500): %s", which, st,
+             (double)sum, err.message);
+  }
   gt_backend_free(be);
 }
 
@@ -144,7 +152,7 @@ static void test_batch_from_memory(void) {
 }
 
 int main(void) {
-  gt_test_run("emulation: barriers and empty grids fail loudly", test_not_emulable);
+  gt_test_run("emulation: barrier kernels run threaded, fail sequential; empty grids fail", test_emulation_launches);
   gt_test_run("emulation: device out of memory is GT_ERR_MEMORY", test_out_of_memory);
   gt_test_run("GAUNTLET_CUDA_SYNC=1", test_sync_mode);
   gt_test_run("no GPU: backend creation fails cleanly", test_no_gpu_in_process);

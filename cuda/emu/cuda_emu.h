@@ -8,9 +8,13 @@
  *    device memory can be set (gt_emu_set_memory_limit) to test out-of-memory paths.
  *  - cuBLAS calls map onto CBLAS with the SAME column-major arguments, after the argument checks
  *    cuBLAS itself makes, so the real call sites are exercised.
- *  - What the sequential launch cannot run (barriers, warp shuffles, atomics, shared memory) is
- *    never silently accepted: __shared__ does not compile, and the others make the launch fail
- *    with cudaErrorNotSupported ("not emulable"), which GT_LAUNCH_CHECK reports. */
+ *  - Kernels that need the threads of a block side by side (__shared__ memory with __syncthreads)
+ *    are launched with GT_LAUNCH_BLOCK: the threaded emulation runs one host thread per CUDA
+ *    thread of a block, blocks one after another, with a real barrier for __syncthreads and
+ *    __shared__ variables as statics (one block at a time uses them).
+ *  - What an emulation cannot run faithfully is never silently accepted: __syncthreads under the
+ *    sequential launch, warp shuffles and atomics make the launch fail with cudaErrorNotSupported
+ *    ("not emulable"), which GT_LAUNCH_CHECK reports. */
 #ifndef GT_CUDA_EMU_H
 #define GT_CUDA_EMU_H
 
@@ -24,17 +28,22 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __restrict__ __restrict
-/* Shared memory needs the threads of a block to run side by side: not emulable here. */
-#define __shared__ gt_emu_shared_memory_is_not_emulable
+/* Block-shared memory: a static, which the one block running at a time shares among its threads
+ * (GT_LAUNCH_BLOCK); emulation builds run one launch at a time per process. */
+#define __shared__ static
 
 struct dim3 {
   unsigned x, y, z;
@@ -90,7 +99,8 @@ inline gt_emu_state &gt_emu(void) {
 }
 
 inline thread_local cudaError_t gt_emu_last_error = cudaSuccess;
-inline thread_local const char *gt_emu_not_emulable_what = nullptr;
+/* Set by device code that the launch cannot run faithfully (from any emulated thread). */
+inline std::atomic<const char *> gt_emu_not_emulable_what{nullptr};
 
 /* Emulated device memory beyond `bytes` fails with cudaErrorMemoryAllocation (tests of the
  * out-of-memory paths). */
@@ -110,7 +120,7 @@ inline const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorNotSupported:
-      return gt_emu_not_emulable_what ? gt_emu_not_emulable_what : "operation not supported";
+      return gt_emu_not_emulable_what.load() ? gt_emu_not_emulable_what.load() : "operation not supported";
   }
   return "unknown error";
 }
@@ -248,11 +258,44 @@ inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
 /* Called by device code that the sequential launch cannot run faithfully: the launch then fails
  * with cudaErrorNotSupported naming `what`. */
 inline void gt_emu_not_emulable(const char *what) {
-  if (!gt_emu_not_emulable_what) gt_emu_not_emulable_what = what;
+  const char *none = nullptr;
+  gt_emu_not_emulable_what.compare_exchange_strong(none, what);
 }
 
+/* The barrier of the block being run by the threaded emulation (one generation per round). */
+struct gt_emu_barrier {
+  std::mutex m;
+  std::condition_variable cv;
+  unsigned count = 0, size = 0, generation = 0;
+  void wait() {
+    std::unique_lock<std::mutex> l(m);
+    unsigned gen = generation;
+    if (++count == size) {
+      count = 0;
+      generation++;
+      cv.notify_all();
+      return;
+    }
+    cv.wait(l, [&] { return gen != generation; });
+  }
+  /* A thread that has returned from the kernel no longer takes part (as on a device), so the
+   * others are not left waiting for it. */
+  void leave() {
+    std::lock_guard<std::mutex> l(m);
+    size--;
+    if (count > 0 && count == size) {
+      count = 0;
+      generation++;
+      cv.notify_all();
+    }
+  }
+};
+
+inline thread_local gt_emu_barrier *gt_emu_block_barrier = nullptr;
+
 inline void __syncthreads(void) {
-  gt_emu_not_emulable("not emulable: a kernel called __syncthreads (barriers need the threaded emulation)");
+  if (gt_emu_block_barrier) gt_emu_block_barrier->wait();
+  else gt_emu_not_emulable("not emulable: a kernel called __syncthreads under the sequential launch (use GT_LAUNCH_BLOCK)");
 }
 
 #define GT_EMU_WARP_OP(name)                                                                        \
@@ -267,6 +310,8 @@ GT_EMU_WARP_OP(__shfl_up_sync)
 GT_EMU_WARP_OP(__shfl_xor_sync)
 #undef GT_EMU_WARP_OP
 
+/* Atomics run one at a time here, so their result would be one ordering among the device's many:
+ * refused rather than checked. */
 template <class T>
 inline T atomicAdd(T *addr, T v) {
   gt_emu_not_emulable("not emulable: a kernel used atomicAdd (its order is not the device's)");
@@ -300,6 +345,46 @@ inline void gt_emu_launch(dim3 grid, dim3 block, size_t shmem, F &&f) {
             }
   if (gt_emu_not_emulable_what) gt_emu_fail(cudaErrorNotSupported);
 }
+
+/* The threaded launch: the threads of one block run side by side (one host thread each) and meet
+ * at __syncthreads; blocks run one after another. */
+template <class F>
+inline void gt_emu_launch_block(dim3 grid, dim3 block, size_t shmem, F &&f) {
+  unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 || threads > 1024 || block.z > 64 ||
+      grid.y > 65535 || grid.z > 65535 || shmem > 48 * 1024) {
+    gt_emu_fail(cudaErrorInvalidConfiguration);
+    return;
+  }
+  gt_emu_not_emulable_what = nullptr;
+  for (unsigned bz = 0; bz < grid.z; bz++)
+    for (unsigned by = 0; by < grid.y; by++)
+      for (unsigned bx = 0; bx < grid.x; bx++) {
+        gt_emu_barrier barrier;
+        barrier.size = (unsigned)threads;
+        std::vector<std::thread> team;
+        team.reserve((size_t)threads);
+        for (unsigned t = 0; t < threads; t++)
+          team.emplace_back([&, t]() {
+            gridDim = grid;
+            blockDim = block;
+            blockIdx = dim3(bx, by, bz);
+            threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+            gt_emu_block_barrier = &barrier;
+            f();
+            barrier.leave();
+            gt_emu_block_barrier = nullptr;
+          });
+        for (std::thread &th : team) th.join();
+      }
+  if (gt_emu_not_emulable_what) gt_emu_fail(cudaErrorNotSupported);
+}
+
+#define GT_LAUNCH_BLOCK_IMPL(kernel, grid, block, shmem_bytes, stream, ...)                                \
+  do {                                                                                                     \
+    (void)(stream);                                                                                        \
+    gt_emu_launch_block(dim3(grid), dim3(block), (size_t)(shmem_bytes), [&]() { kernel(__VA_ARGS__); });  \
+  } while (0)
 
 #define GT_LAUNCH_IMPL(kernel, grid, block, shmem_bytes, stream, ...)                                 \
   do {                                                                                          \

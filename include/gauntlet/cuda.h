@@ -50,10 +50,12 @@ int64_t gt_cuda_batch_for_memory(size_t free_bytes, size_t bytes_per_sample, int
 gt_status gt_backend_cuda_emu_create(gt_backend **out, gt_error *err);
 
 /* Tests of the emulation (libgauntlet_cuda_emu only): emulated device memory beyond `bytes` fails
- * as out of memory; and a launch the sequential emulation must refuse (which 0: a kernel that
- * calls __syncthreads; 1: an empty grid), checked like every launch (GT_LAUNCH_CHECK). */
+ * as out of memory; and launches checked like every launch (GT_LAUNCH_CHECK), of a block sum of
+ * 0..999 through shared memory and __syncthreads into *result: which 0 through the sequential
+ * launch (must fail: not emulable), 2 through the threaded one (must give 499500), 3 the same with
+ * half of the block's threads returning at once; which 1 is an empty grid (must fail). */
 void gt_cuda_emu_set_memory_limit(size_t bytes);
-gt_status gt_cuda_emu_selftest_launch(gt_backend *be, int which, gt_error *err);
+gt_status gt_cuda_emu_selftest_launch(gt_backend *be, int which, float *result, gt_error *err);
 
 /* ---- the plugin's entry points, looked up by name with dlsym ---- */
 #define GT_CUDA_PLUGIN_ABI 1
