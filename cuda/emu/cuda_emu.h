@@ -320,16 +320,22 @@ inline T atomicAdd(T *addr, T v) {
   return old;
 }
 
-/* Runs kernel body f once per (block, thread) of the launch, in order, after the configuration
- * checks a real launch makes. */
-template <class F>
-inline void gt_emu_launch(dim3 grid, dim3 block, size_t shmem, F &&f) {
+/* The configuration checks a real launch makes; on failure the launch's error is set. */
+inline bool gt_emu_config_ok(dim3 grid, dim3 block, size_t shmem) {
   unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 || threads > 1024 || block.z > 64 ||
       grid.y > 65535 || grid.z > 65535 || shmem > 48 * 1024) {
     gt_emu_fail(cudaErrorInvalidConfiguration);
-    return;
+    return false;
   }
+  return true;
+}
+
+/* Runs kernel body f once per (block, thread) of the launch, in order, after the configuration
+ * checks a real launch makes. */
+template <class F>
+inline void gt_emu_launch(dim3 grid, dim3 block, size_t shmem, F &&f) {
+  if (!gt_emu_config_ok(grid, block, shmem)) return;
   gt_emu_not_emulable_what = nullptr;
   gridDim = grid;
   blockDim = block;
@@ -350,18 +356,14 @@ inline void gt_emu_launch(dim3 grid, dim3 block, size_t shmem, F &&f) {
  * at __syncthreads; blocks run one after another. */
 template <class F>
 inline void gt_emu_launch_block(dim3 grid, dim3 block, size_t shmem, F &&f) {
-  unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
-  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 || threads > 1024 || block.z > 64 ||
-      grid.y > 65535 || grid.z > 65535 || shmem > 48 * 1024) {
-    gt_emu_fail(cudaErrorInvalidConfiguration);
-    return;
-  }
+  if (!gt_emu_config_ok(grid, block, shmem)) return;
+  unsigned threads = block.x * block.y * block.z;
   gt_emu_not_emulable_what = nullptr;
   for (unsigned bz = 0; bz < grid.z; bz++)
     for (unsigned by = 0; by < grid.y; by++)
       for (unsigned bx = 0; bx < grid.x; bx++) {
         gt_emu_barrier barrier;
-        barrier.size = (unsigned)threads;
+        barrier.size = threads;
         std::vector<std::thread> team;
         team.reserve((size_t)threads);
         for (unsigned t = 0; t < threads; t++)

@@ -29,8 +29,8 @@ static size_t bytes_per_sample(const gt_graph *g) {
 }
 
 /* With a CUDA backend and no --batch: the batch that fits in half of the device's free memory
- * (gt_cuda_batch_for_memory). An out-of-memory error later is reported (GT_ERR_MEMORY, exit 1)
- * with the advice to pass a smaller --batch; see docs/CUDA.md. */
+ * (gt_cuda_batch_for_memory). If the device still runs out, the batch is halved and the step
+ * retried (below, and in `gauntlet attack`); see docs/CUDA.md. */
 static int64_t batch_for_device(const char *backend_name, const gt_graph *g, int64_t fallback) {
   int ordinal = 0;
   if (strncmp(backend_name, "cuda", 4) != 0) return fallback;
