@@ -92,3 +92,51 @@ void gt_op_unravel(int64_t flat, int ndim, const int64_t *shape, int64_t *idx) {
     flat = shape[d] > 0 ? flat / shape[d] : 0;
   }
 }
+
+/* The ref backend's broadcast rule, then the collapse. */
+gt_status gt_op_broadcast_plan(const char *backend, const gt_op_call *call, gt_op_bplan *bp, gt_error *err) {
+  gt_status st = gt_op_check_call(backend, call, 2, 2, err);
+  if (st != GT_OK) return st;
+  gt_op_kind op = call->node->op;
+  if (op != GT_OP_ADD && op != GT_OP_SUB && op != GT_OP_MUL && op != GT_OP_DIV)
+    return gt_op_fail(backend, call, err, GT_ERR_INTERNAL, "not a binary op");
+  const gt_tensor *t[3] = {call->in[0], call->in[1], call->out};
+  const gt_tensor *y = call->out;
+  int64_t stride[3][GT_MAX_DIMS];
+  char a[96], b[96], c[96];
+  int ok = t[0]->ndim <= y->ndim && t[1]->ndim <= y->ndim;
+  for (int i = 0; ok && i < 3; i++) {
+    int off = y->ndim - t[i]->ndim;
+    int64_t s = 1;
+    for (int d = y->ndim - 1; d >= 0; d--) {
+      int64_t dim = d >= off ? t[i]->shape[d - off] : 1;
+      if (dim != 1 && dim != y->shape[d]) ok = 0;
+      stride[i][d] = dim == 1 ? 0 : s;
+      s *= dim;
+    }
+  }
+  for (int d = 0; ok && d < y->ndim; d++) {
+    /* y's dim must be the larger of the two (both 1 -> 1). */
+    int oa = y->ndim - t[0]->ndim, ob = y->ndim - t[1]->ndim;
+    int64_t da = d >= oa ? t[0]->shape[d - oa] : 1, db = d >= ob ? t[1]->shape[d - ob] : 1;
+    ok = y->shape[d] == (da > db ? da : db);
+  }
+  if (!ok)
+    return gt_op_fail(backend, call, err, GT_ERR_SHAPE, "inputs %s and %s do not broadcast to output %s",
+                       gt_shape_format(t[0]->ndim, t[0]->shape, a, sizeof a),
+                       gt_shape_format(t[1]->ndim, t[1]->shape, b, sizeof b),
+                       gt_shape_format(y->ndim, y->shape, c, sizeof c));
+  bp->ndim = 0;
+  for (int d = 0; d < y->ndim; d++) {
+    if (y->shape[d] == 1) continue;
+    int k = bp->ndim;
+    int merge = k > 0 && (bp->st[0][k - 1] == 0) == (stride[0][d] == 0) &&
+                (bp->st[1][k - 1] == 0) == (stride[1][d] == 0);
+    if (merge) k--; /* contiguous in every input that is not broadcast here: one longer dim */
+    else bp->shape[k] = 1;
+    bp->shape[k] *= y->shape[d];
+    for (int i = 0; i < 3; i++) bp->st[i][k] = stride[i][d];
+    bp->ndim = k + 1;
+  }
+  return GT_OK;
+}

@@ -8,6 +8,10 @@
 
 #include "gauntlet/backend.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Formats "<backend> <Op> '<node>': <message>" into err and returns code. */
 gt_status gt_op_fail(const char *backend, const gt_op_call *call, gt_error *err, gt_status code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -33,4 +37,20 @@ int gt_op_same_shape(const gt_tensor *a, const gt_tensor *b);
 /* Multi-index of flat position `flat` in a row-major array of the given shape. */
 void gt_op_unravel(int64_t flat, int ndim, const int64_t *shape, int64_t *idx);
 
+/* The numpy broadcast of a binary op (Add, Sub, Mul, Div), collapsed: y's dims of size 1 dropped
+ * and neighbouring dims merged while each input is broadcast along both or along neither. Per
+ * collapsed dim: its size and the element strides of a (st[0]), b (st[1]) and y (st[2]); an
+ * input's stride is 0 along the dims it is broadcast on. Every dim has size > 1. */
+typedef struct gt_op_bplan {
+  int ndim;
+  int64_t shape[GT_MAX_DIMS];
+  int64_t st[3][GT_MAX_DIMS];
+} gt_op_bplan;
+
+/* Checks the call (two inputs, a binary op, shapes that broadcast to the output) and plans it. */
+gt_status gt_op_broadcast_plan(const char *backend, const gt_op_call *call, gt_op_bplan *bp, gt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

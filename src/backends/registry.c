@@ -1,6 +1,8 @@
 /* Backends by name, freeing, and which ops a backend lacks (so "what runs where" is data). */
 #include "gauntlet/backend.h"
+#include "gauntlet/cuda.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 gt_status gt_backend_create(const char *name, gt_backend **out, gt_error *err) {
@@ -9,7 +11,16 @@ gt_status gt_backend_create(const char *name, gt_backend **out, gt_error *err) {
   if (!name) return gt_error_set(err, GT_ERR_USAGE, "gt_backend_create: no backend name");
   if (strcmp(name, "ref") == 0) return gt_backend_ref_create(out, err);
   if (strcmp(name, "cpu") == 0) return gt_backend_cpu_create(out, 0, err);
-  return gt_error_set(err, GT_ERR_USAGE, "unknown backend '%s' (available: ref, cpu)", name);
+  /* "cuda" is device 0, "cuda:N" device N; both load the CUDA plugin (cuda_loader.c). */
+  if (strcmp(name, "cuda") == 0) return gt_backend_cuda_create(0, out, err);
+  if (strncmp(name, "cuda:", 5) == 0) {
+    char *end = NULL;
+    long ordinal = strtol(name + 5, &end, 10);
+    if (end == name + 5 || *end || ordinal < 0 || ordinal > 1023)
+      return gt_error_set(err, GT_ERR_USAGE, "backend '%s': expected cuda:N with a device number N", name);
+    return gt_backend_cuda_create((int)ordinal, out, err);
+  }
+  return gt_error_set(err, GT_ERR_USAGE, "unknown backend '%s' (available: ref, cpu, cuda, cuda:N)", name);
 }
 
 void gt_backend_free(gt_backend *be) {

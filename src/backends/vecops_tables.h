@@ -6,6 +6,10 @@
 
 #include "gauntlet/vecops.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 extern const gt_vec_iface gt_ref_vec_iface; /* ref/vecops.c */
 extern const gt_vec_iface gt_cpu_vec_iface; /* cpu/vecops.c */
 
@@ -51,4 +55,7 @@ gt_status gt_vec_check_square(const char *who, const char *op, const gt_vec_squa
 /* The whole argument set of tanh_adam_step (defined in vecops_tanh.c). */
 gt_status gt_vec_check_tanh_adam(const char *who, const gt_vec_tanh_adam *a, gt_error *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -33,8 +33,8 @@ static const gt_cli_option attack_options[] = {
     {"targeted", "MODE", "none | random | least-likely | top (default none)"},
     {"target-ranks", "K", "with --targeted top: how many of the next-highest classes (default 9)"},
     {"eot", "K", "average gradients over K passes, for randomised models (default 1)"},
-    {"batch", "B", "batch size (default 256)"},
-    {"backend", "NAME", "ref | cpu (default cpu)"},
+    {"batch", "B", "batch size (default 256; on a GPU, chosen from free memory)"},
+    {"backend", "NAME", "auto | cpu | ref | cuda | cuda:N (default auto: cuda when a GPU is usable, else cpu)"},
     {"threads", "T", "CPU threads (default: all cores)"},
     {"mean", "M1,M2,..", "per-channel mean subtracted in front of the model"},
     {"std", "S1,S2,..", "per-channel std divided in front of the model"},
@@ -242,11 +242,26 @@ int gt_cmd_attack(int argc, char **argv) {
   memset(&res, 0, sizeof res);
   memset(&ens, 0, sizeof ens);
   st = save && !x_adv ? gt_error_set(&err, GT_ERR_MEMORY, "out of memory for --save-adv") : GT_OK;
-  if (st == GT_OK && ensemble) {
-    gt_attack_points pts = {.n = s.data->n, .x = s.data->images, .labels = s.data->labels};
-    st = gt_ensemble_run(&plan, s.model, &pts, x_adv, &ens, &err);
-  } else if (st == GT_OK) {
-    st = gt_attack_run_dataset(name, &cfg, s.model, s.data, x_adv, &res, &err);
+  /* Device out of memory (GT_ERR_MEMORY from the attack's buffers): halve the batch and run again.
+   * Results per point do not depend on the batch (gauntlet/vecops.h), so the retry changes only
+   * the speed. */
+  for (int64_t batch = gt_model_max_batch(s.model); st == GT_OK;) {
+    if (ensemble) {
+      gt_attack_points pts = {.n = s.data->n, .x = s.data->images, .labels = s.data->labels};
+      st = gt_ensemble_run(&plan, s.model, &pts, x_adv, &ens, &err);
+    } else {
+      st = gt_attack_run_dataset(name, &cfg, s.model, s.data, x_adv, &res, &err);
+    }
+    if (st != GT_ERR_MEMORY || batch <= 1) break;
+    batch /= 2;
+    fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", err.message, (long long)batch);
+    gt_attack_result_free(&res);
+    gt_ensemble_result_free(&ens);
+    memset(&res, 0, sizeof res);
+    memset(&ens, 0, sizeof ens);
+    if (!ensemble) cfg.batch = batch;
+    for (int m = 0; ensemble && m < plan.n_members; m++) plan.members[m].config.batch = batch;
+    st = GT_OK;
   }
   double seconds = seconds_now() - t0;
   if (st == GT_OK && save) {

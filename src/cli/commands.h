@@ -8,5 +8,6 @@ int gt_cmd_attack(int argc, char **argv);
 int gt_cmd_run(int argc, char **argv);
 int gt_cmd_report(int argc, char **argv);
 int gt_cmd_train(int argc, char **argv);
+int gt_cmd_devices(int argc, char **argv);
 
 #endif

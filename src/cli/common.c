@@ -1,9 +1,13 @@
 /* Shared command plumbing: the model-on-a-dataset session and small parsers. */
 #include "cli/common.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gauntlet/cuda.h"
 #include "gauntlet/sha256.h"
 #include "gauntlet/sweep.h"
 
@@ -13,6 +17,32 @@ void gt_cli_session_close(gt_cli_session *s) {
   gt_graph_free(s->graph);
   gt_dataset_free(s->data);
   memset(s, 0, sizeof *s);
+}
+
+/* Device memory one sample needs during an attack, roughly: every batched value of the graph and
+ * its gradient, plus about eight input-sized attack state arrays (x, x0, grad, best, momentum...). */
+static size_t bytes_per_sample(const gt_graph *g) {
+  size_t floats = 0;
+  for (int v = 0; v < g->n_values; v++)
+    if (g->values[v].batched) floats += 2 * (size_t)gt_value_sample_numel(&g->values[v]);
+  floats += 8 * (size_t)gt_value_sample_numel(&g->values[g->input]);
+  return floats * sizeof(float);
+}
+
+/* With a CUDA backend and no --batch: the batch that fits in half of the device's free memory
+ * (gt_cuda_batch_for_memory). If the device still runs out, the batch is halved and the step
+ * retried (below, and in `gauntlet attack`); see docs/CUDA.md. */
+static int64_t batch_for_device(const char *backend_name, const gt_graph *g, int64_t fallback) {
+  int ordinal = 0;
+  if (strncmp(backend_name, "cuda", 4) != 0) return fallback;
+  if (backend_name[4] == ':') ordinal = atoi(backend_name + 5);
+  size_t free_bytes = 0;
+  gt_error err = {0};
+  if (gt_cuda_free_memory(ordinal, &free_bytes, NULL, &err) != GT_OK) return fallback;
+  int64_t batch = gt_cuda_batch_for_memory(free_bytes, bytes_per_sample(g), 4096);
+  fprintf(stderr, "gauntlet: batch %lld chosen from %zu MiB free on %s (--batch overrides)\n", (long long)batch,
+          free_bytes >> 20, backend_name);
+  return batch;
 }
 
 gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_error *err) {
@@ -31,7 +61,13 @@ gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_err
     st = gt_error_set(err, GT_ERR_USAGE, "--mean has %d values and --std %d: give one per channel in both", n_mean,
                       n_std);
   if (st != GT_OK) return st;
-  s->backend_name = gt_cli_get(args, "backend") ? gt_cli_get(args, "backend") : "cpu";
+  s->backend_name = gt_cli_get(args, "backend") ? gt_cli_get(args, "backend") : "auto";
+  if (!strcmp(s->backend_name, "auto")) {
+    /* CUDA when a device is usable, else cpu; the choice and its reason go to stderr. */
+    char why[GT_ERROR_MSG_MAX];
+    s->backend_name = gt_backend_auto_choice(why, sizeof why);
+    fprintf(stderr, "gauntlet: --backend auto: using %s (%s)\n", s->backend_name, why);
+  }
   st = gt_dataset_load(spec, &s->data, err);
   if (st == GT_OK && gt_cli_get(args, "indices")) st = gt_dataset_take_index_file(s->data, gt_cli_get(args, "indices"), err);
   else if (st == GT_OK && n > 0) st = gt_dataset_take_first(s->data, n, err);
@@ -41,9 +77,17 @@ gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_err
     if (threads > 0 && !strcmp(s->backend_name, "cpu")) st = gt_backend_cpu_create(&s->backend, (int)threads, err);
     else st = gt_backend_create(s->backend_name, &s->backend, err);
   }
+  if (st == GT_OK && !gt_cli_get(args, "batch")) batch = batch_for_device(s->backend_name, s->graph, batch);
   if (st == GT_OK) {
     int64_t max_batch = batch < s->data->n ? batch : s->data->n;
     st = gt_model_create(s->graph, s->backend, max_batch > 0 ? max_batch : 1, &s->model, err);
+    /* The model reserves its device memory for max_batch samples up front: when that does not
+     * fit, halve the batch and try again (down to 1). */
+    while (st == GT_ERR_MEMORY && max_batch > 1) {
+      max_batch /= 2;
+      fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", err->message, (long long)max_batch);
+      st = gt_model_create(s->graph, s->backend, max_batch, &s->model, err);
+    }
   }
   if (st != GT_OK) gt_cli_session_close(s);
   return st;

@@ -17,6 +17,7 @@ static const command commands[] = {
     {"run", gt_cmd_run, "run a sweep config: models x datasets x threat models x eps -> leaderboard"},
     {"report", gt_cmd_report, "rebuild a sweep's leaderboard and report from its journal"},
     {"train", gt_cmd_train, "train a built-in baseline (standard, PGD or TRADES) and export it as ONNX"},
+    {"devices", gt_cmd_devices, "list the backends and CUDA devices (name, memory, compute capability)"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -151,7 +151,7 @@ GT_HD uint32_t gt_hyperplane_l1_key(float w, float x, double c) {
   int dir = gt_hyperplane_dir(w, c);
   if (dir == 0 || !(gt_hyperplane_room(x, dir) > 0.0)) return 0u;
   float a = w < 0.0f ? -w : w;
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __float_as_uint(a);
 #else
   union {

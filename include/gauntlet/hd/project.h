@@ -204,7 +204,7 @@ GT_HD uint32_t gt_dir_l1_key(float g, float x) {
   int movable = (g > 0.0f && x < 1.0f) || (g < 0.0f && x > 0.0f);
   float a = g < 0.0f ? -g : g;
   if (!movable || !(a <= FLT_MAX)) return 0u;
-#if defined(__CUDACC__)
+#if defined(__CUDA_ARCH__)
   return __float_as_uint(a);
 #else
   union {

@@ -10,62 +10,15 @@
  * elements: one thread per element, the terms in row-major order, summed in double as ref does. */
 #include "cpu_ops.h"
 
+#include "gauntlet/hd/binary.h"
+
 #define GT_CPU_BINARY_CHUNK 8192 /* elements per thread task along a row */
 
-/* The collapsed broadcast: per dim its size and the element strides of a (0), b (1), y (2);
- * an input's stride is 0 along the dims it is broadcast on. Every dim has size > 1. */
-typedef struct bplan {
-  int ndim;
-  int64_t shape[GT_MAX_DIMS];
-  int64_t st[3][GT_MAX_DIMS];
-} bplan;
+/* The collapsed broadcast plan (backends/op_check.h). */
+typedef gt_op_bplan bplan;
 
-/* The ref backend's broadcast rule, then the collapse. */
 static gt_status bcast_plan(const gt_op_call *call, bplan *bp, gt_error *err) {
-  gt_status st = gt_cpu_check_call(call, 2, 2, err);
-  if (st != GT_OK) return st;
-  gt_op_kind op = call->node->op;
-  if (op != GT_OP_ADD && op != GT_OP_SUB && op != GT_OP_MUL && op != GT_OP_DIV)
-    return gt_cpu_fail(call, err, GT_ERR_INTERNAL, "not a binary op");
-  const gt_tensor *t[3] = {call->in[0], call->in[1], call->out};
-  const gt_tensor *y = call->out;
-  int64_t stride[3][GT_MAX_DIMS];
-  char a[96], b[96], c[96];
-  int ok = t[0]->ndim <= y->ndim && t[1]->ndim <= y->ndim;
-  for (int i = 0; ok && i < 3; i++) {
-    int off = y->ndim - t[i]->ndim;
-    int64_t s = 1;
-    for (int d = y->ndim - 1; d >= 0; d--) {
-      int64_t dim = d >= off ? t[i]->shape[d - off] : 1;
-      if (dim != 1 && dim != y->shape[d]) ok = 0;
-      stride[i][d] = dim == 1 ? 0 : s;
-      s *= dim;
-    }
-  }
-  for (int d = 0; ok && d < y->ndim; d++) {
-    /* y's dim must be the larger of the two (both 1 -> 1). */
-    int oa = y->ndim - t[0]->ndim, ob = y->ndim - t[1]->ndim;
-    int64_t da = d >= oa ? t[0]->shape[d - oa] : 1, db = d >= ob ? t[1]->shape[d - ob] : 1;
-    ok = y->shape[d] == (da > db ? da : db);
-  }
-  if (!ok)
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "inputs %s and %s do not broadcast to output %s",
-                       gt_shape_format(t[0]->ndim, t[0]->shape, a, sizeof a),
-                       gt_shape_format(t[1]->ndim, t[1]->shape, b, sizeof b),
-                       gt_shape_format(y->ndim, y->shape, c, sizeof c));
-  bp->ndim = 0;
-  for (int d = 0; d < y->ndim; d++) {
-    if (y->shape[d] == 1) continue;
-    int k = bp->ndim;
-    int merge = k > 0 && (bp->st[0][k - 1] == 0) == (stride[0][d] == 0) &&
-                (bp->st[1][k - 1] == 0) == (stride[1][d] == 0);
-    if (merge) k--; /* contiguous in every input that is not broadcast here: one longer dim */
-    else bp->shape[k] = 1;
-    bp->shape[k] *= y->shape[d];
-    for (int i = 0; i < 3; i++) bp->st[i][k] = stride[i][d];
-    bp->ndim = k + 1;
-  }
-  return GT_OK;
+  return gt_op_broadcast_plan("cpu", call, bp, err);
 }
 
 /* Element offsets in a, b, y of the start of row r (all collapsed dims but the last). */
@@ -150,16 +103,6 @@ gt_status gt_cpu_binary_forward(gt_backend *be, const gt_op_call *call, gt_error
   return GT_OK;
 }
 
-/* d op(a, b) / d a (which == 0) or / d b (which == 1), written as ref writes it. */
-static inline float binary_partial(gt_op_kind op, int which, float a, float b) {
-  switch (op) {
-    case GT_OP_ADD: return 1.0f;
-    case GT_OP_SUB: return which == 0 ? 1.0f : -1.0f;
-    case GT_OP_MUL: return which == 0 ? b : a;
-    default: return which == 0 ? 1.0f / b : -a / (b * b);
-  }
-}
-
 /* dx[i] += dy[i] * partial(a[i*ia], b[i*ib]) for i < n: the input is not broadcast, so each of
  * its elements gets exactly one term. */
 static void backward_chunk(gt_op_kind op, int which, const float *a, int64_t ia, const float *b, int64_t ib,
@@ -173,7 +116,7 @@ static void backward_chunk(gt_op_kind op, int which, const float *a, int64_t ia,
   } else if (op == GT_OP_MUL) {
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * a[i * ia];
   } else {
-    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * binary_partial(op, which, a[i * ia], b[i * ib]);
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * gt_binary_partial(op, which, a[i * ia], b[i * ib]);
   }
 }
 
@@ -210,7 +153,7 @@ static void backward_reduce(const bplan *bp, gt_op_kind op, int which, const flo
         for (int i = 0; i < 3; i++) off[i] += ridx[k] * bp->st[i][red[k]];
       for (int64_t j = 0; j < red_len; j++) {
         float av = a[off[0] + j * bp->st[0][last]], bv = b[off[1] + j * bp->st[1][last]];
-        acc += (double)dy[off[2] + j * bp->st[2][last]] * (double)binary_partial(op, which, av, bv);
+        acc += (double)dy[off[2] + j * bp->st[2][last]] * (double)gt_binary_partial(op, which, av, bv);
       }
     }
     dx[e] += (float)acc;

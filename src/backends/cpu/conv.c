@@ -12,99 +12,39 @@
  * im2col and col2im by channels, the sgemm by fixed blocks of output columns. Both splits
  * depend on the shapes only, so results do not depend on the number of threads. */
 #include "cpu_ops.h"
+#include "backends/op_layout.h"
 
 #include <cblas.h>
-#include <limits.h>
 #include <omp.h>
 #include <string.h>
 
 #define GT_CPU_CONV_WIDE_BATCH 4  /* batches below this are split inside the sample */
 #define GT_CPU_CONV_COL_BLOCK 128 /* target output columns per sgemm block in that split */
 
+/* The shared geometry (backends/op_layout.h) plus this backend's im2col patch. */
 typedef struct conv_geom {
-  int64_t n, c, h, w;    /* x */
-  int64_t m, cg, kh, kw; /* weights */
-  int64_t oh, ow;        /* y */
-  int64_t groups, mg;    /* mg = M / groups output channels per group */
-  int64_t kc, ohw;       /* rows and columns of one group's column matrix */
-  int pointwise;         /* 1x1, unit strides, no padding: the column matrix is x itself */
+  gt_op_conv_geom s;
   gt_cpu_patch patch;
 } conv_geom;
 
-/* Output length of one spatial dim (the ONNX / PyTorch formula, floor rounding). */
-static int64_t conv_out_len(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t dil, int64_t stride) {
-  int64_t span = in + pad_begin + pad_end - dil * (k - 1) - 1;
-  return span < 0 ? 0 : span / stride + 1;
-}
-
-/* The ref backend's shape rules, plus the limit that sgemm dimensions fit in an int. Reads
- * shapes only (the tensors must be present): the executor sizes scratch before any data exists. */
-static gt_status conv_geom_of(const gt_op_call *call, conv_geom *g, gt_error *err) {
-  if (!call || !call->node || !call->in || !call->out || call->node->n_inputs < 2 || call->node->n_inputs > 3)
-    return gt_cpu_fail(call, err, GT_ERR_USAGE, "needs x, W and an optional bias");
-  for (int i = 0; i < call->node->n_inputs; i++)
-    if (!call->in[i]) return gt_cpu_fail(call, err, GT_ERR_USAGE, "input %d is missing", i);
-  const gt_conv_params *p = &call->node->p.conv;
-  const gt_tensor *x = call->in[0], *wt = call->in[1], *y = call->out;
-  char a[96], b[96], c[96];
-  if (x->ndim != 4 || wt->ndim != 4 || y->ndim != 4)
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x %s, W %s and y %s must all have rank 4",
-                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(wt->ndim, wt->shape, b, sizeof b),
-                       gt_shape_format(y->ndim, y->shape, c, sizeof c));
-  for (int d = 0; d < 4; d++)
-    if (x->shape[d] < 0 || wt->shape[d] < 0 || y->shape[d] < 0 || x->shape[d] > GT_MAX_DIM_SIZE ||
-        wt->shape[d] > GT_MAX_DIM_SIZE || y->shape[d] > GT_MAX_DIM_SIZE)
-      return gt_cpu_fail(call, err, GT_ERR_LIMIT, "dim %d of x, W or y is negative or beyond the size cap", d);
-  if (p->groups < 1 || p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1 ||
-      p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
-    return gt_cpu_fail(call, err, GT_ERR_USAGE,
-                       "bad params: groups %d, strides %dx%d, dilations %dx%d (all >= 1), pads %d,%d,%d,%d (>= 0)",
-                       p->groups, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top, p->pad_left,
-                       p->pad_bottom, p->pad_right);
-  g->n = x->shape[0], g->c = x->shape[1], g->h = x->shape[2], g->w = x->shape[3];
-  g->m = wt->shape[0], g->cg = wt->shape[1], g->kh = wt->shape[2], g->kw = wt->shape[3];
-  g->groups = p->groups;
-  if ((p->kernel_h && p->kernel_h != g->kh) || (p->kernel_w && p->kernel_w != g->kw))
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "kernel %dx%d does not match W %s", p->kernel_h, p->kernel_w,
-                       gt_shape_format(wt->ndim, wt->shape, a, sizeof a));
-  if (g->c % g->groups != 0 || g->m % g->groups != 0 || g->cg != g->c / g->groups)
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x %s and W %s do not fit %lld groups",
-                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(wt->ndim, wt->shape, b, sizeof b),
-                       (long long)g->groups);
-  g->mg = g->m / g->groups;
-  if (call->node->n_inputs == 3 && (call->in[2]->ndim != 1 || call->in[2]->shape[0] != g->m))
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "bias %s must be [%lld]",
-                       gt_shape_format(call->in[2]->ndim, call->in[2]->shape, a, sizeof a), (long long)g->m);
-  g->oh = conv_out_len(g->h, p->pad_top, p->pad_bottom, g->kh, p->dilation_h, p->stride_h);
-  g->ow = conv_out_len(g->w, p->pad_left, p->pad_right, g->kw, p->dilation_w, p->stride_w);
-  if (y->shape[0] != g->n || y->shape[1] != g->m || y->shape[2] != g->oh || y->shape[3] != g->ow)
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s, expected [%lld, %lld, %lld, %lld]",
-                       gt_shape_format(y->ndim, y->shape, a, sizeof a), (long long)g->n, (long long)g->m,
-                       (long long)g->oh, (long long)g->ow);
-  /* Each factor is within the element cap of W or y; their product may not be. */
-  g->kc = g->cg * g->kh * g->kw;
-  g->ohw = g->oh * g->ow;
-  if (g->kc > INT_MAX || g->ohw > INT_MAX || g->mg > INT_MAX || g->kc > GT_MAX_ELEMENTS / (g->ohw > 0 ? g->ohw : 1))
-    return gt_cpu_fail(call, err, GT_ERR_LIMIT, "column matrix [%lld, %lld] is beyond the size cap", (long long)g->kc,
-                       (long long)g->ohw);
-  g->pointwise = g->kh == 1 && g->kw == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
-                 p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
-  gt_cpu_patch pt = {g->h, g->w, g->oh, g->ow, g->kh, g->kw, p->stride_h, p->stride_w,
-                     p->dilation_h, p->dilation_w, p->pad_top, p->pad_left};
-  g->patch = pt;
+static gt_status conv_geom_of(const gt_op_call *call, int shapes_only, conv_geom *cg, gt_error *err) {
+  gt_status st = gt_op_conv_geom_of("cpu", call, shapes_only, &cg->s, err);
+  if (st != GT_OK) return st;
+  const gt_op_conv_geom *g = &cg->s;
+  gt_cpu_patch pt = {g->h, g->w, g->oh, g->ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->pt, g->pl};
+  cg->patch = pt;
   return GT_OK;
 }
 
 /* The full check of a call: tensors usable (contiguous, with data), then the shapes. */
 static gt_status conv_check(const gt_op_call *call, conv_geom *g, gt_error *err) {
-  gt_status st = gt_cpu_check_call(call, 2, 3, err);
-  return st != GT_OK ? st : conv_geom_of(call, g, err);
+  return conv_geom_of(call, 0, g, err);
 }
 
 /* Floats of one thread's column buffer, rounded up to whole 64-byte lines. */
 static int64_t slice_floats(const conv_geom *g) {
-  if (g->pointwise) return 0;
-  return (g->kc * g->ohw + 15) / 16 * 16;
+  if (g->s.pointwise) return 0;
+  return (g->s.kc * g->s.ohw + 15) / 16 * 16;
 }
 
 static size_t scratch_need(const gt_backend *be, const conv_geom *g) {
@@ -114,16 +54,16 @@ static size_t scratch_need(const gt_backend *be, const conv_geom *g) {
 size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call) {
   conv_geom g;
   gt_error ignored;
-  if (conv_geom_of(call, &g, &ignored) != GT_OK) return 0; /* the op itself will report the problem */
+  if (conv_geom_of(call, 1, &g, &ignored) != GT_OK) return 0; /* the op itself will report the problem */
   return scratch_need(be, &g);
 }
 
 /* Output columns per block in the in-sample split: about GT_CPU_CONV_COL_BLOCK, blocks of equal
  * size rounded to 16 columns; a function of the shape only. */
 static int64_t col_block(const conv_geom *g) {
-  int64_t blocks = (g->ohw + GT_CPU_CONV_COL_BLOCK - 1) / GT_CPU_CONV_COL_BLOCK;
+  int64_t blocks = (g->s.ohw + GT_CPU_CONV_COL_BLOCK - 1) / GT_CPU_CONV_COL_BLOCK;
   if (blocks < 1) blocks = 1;
-  int64_t width = (g->ohw + blocks - 1) / blocks;
+  int64_t width = (g->s.ohw + blocks - 1) / blocks;
   return (width + 15) / 16 * 16;
 }
 
@@ -138,22 +78,22 @@ static void zero_block(float *c, int64_t rows, int64_t ld, int64_t j0, int64_t c
 static void gemm_forward(const conv_geom *g, const float *wg, const float *col, const float *bias_g, float *y_g,
                          int64_t j0, int64_t cols) {
   if (bias_g)
-    for (int64_t m = 0; m < g->mg; m++)
-      for (int64_t j = 0; j < cols; j++) y_g[m * g->ohw + j0 + j] = bias_g[m];
+    for (int64_t m = 0; m < g->s.mg; m++)
+      for (int64_t j = 0; j < cols; j++) y_g[m * g->s.ohw + j0 + j] = bias_g[m];
   else
-    zero_block(y_g, g->mg, g->ohw, j0, cols);
-  if (g->kc == 0) return;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->mg, (int)cols, (int)g->kc, 1.0f, wg, (int)g->kc,
-              col + j0, (int)g->ohw, 1.0f, y_g + j0, (int)g->ohw);
+    zero_block(y_g, g->s.mg, g->s.ohw, j0, cols);
+  if (g->s.kc == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->s.mg, (int)cols, (int)g->s.kc, 1.0f, wg, (int)g->s.kc,
+              col + j0, (int)g->s.ohw, 1.0f, y_g + j0, (int)g->s.ohw);
 }
 
 /* dcol[:, j0 .. j0+cols) (+)= W_g^T . dy_g[:, j0 ..]: adds when `add` (the pointwise case, where
  * dcol is dx itself), else overwrites. dcol: [Kc, OHW], dy_g: [Mg, OHW]. */
 static void gemm_backward(const conv_geom *g, const float *wg, const float *dy_g, float *dcol, int add, int64_t j0,
                           int64_t cols) {
-  if (!add) zero_block(dcol, g->kc, g->ohw, j0, cols);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kc, (int)cols, (int)g->mg, 1.0f, wg, (int)g->kc,
-              dy_g + j0, (int)g->ohw, 1.0f, dcol + j0, (int)g->ohw);
+  if (!add) zero_block(dcol, g->s.kc, g->s.ohw, j0, cols);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->s.kc, (int)cols, (int)g->s.mg, 1.0f, wg, (int)g->s.kc,
+              dy_g + j0, (int)g->s.ohw, 1.0f, dcol + j0, (int)g->s.ohw);
 }
 
 gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
@@ -164,20 +104,20 @@ gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *
   const float *x = call->in[0]->data, *wt = call->in[1]->data;
   const float *bias = call->node->n_inputs == 3 ? call->in[2]->data : NULL;
   float *y = call->out->data, *scratch = call->scratch;
-  int64_t slice = slice_floats(&g), tasks = g.n * g.groups;
+  int64_t slice = slice_floats(&g), tasks = g.s.n * g.s.groups;
   int nt = gt_cpu_threads(be);
-  if (g.ohw == 0 || g.mg == 0 || tasks == 0) return GT_OK;
+  if (g.s.ohw == 0 || g.s.mg == 0 || tasks == 0) return GT_OK;
 
-  if (g.n >= GT_CPU_CONV_WIDE_BATCH) {
+  if (g.s.n >= GT_CPU_CONV_WIDE_BATCH) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
-      int64_t n = t / g.groups, grp = t % g.groups;
-      const float *xg = x + (n * g.c + grp * g.cg) * g.h * g.w;
-      float *buf = g.pointwise ? NULL : scratch + (int64_t)omp_get_thread_num() * slice;
-      if (!g.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.cg, 0, g.ohw, buf, g.ohw);
-      const float *col = g.pointwise ? xg : buf;
-      gemm_forward(&g, wt + grp * g.mg * g.kc, col, bias ? bias + grp * g.mg : NULL,
-                   y + (n * g.m + grp * g.mg) * g.ohw, 0, g.ohw);
+      int64_t n = t / g.s.groups, grp = t % g.s.groups;
+      const float *xg = x + (n * g.s.c + grp * g.s.cg) * g.s.h * g.s.w;
+      float *buf = g.s.pointwise ? NULL : scratch + (int64_t)omp_get_thread_num() * slice;
+      if (!g.s.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.s.cg, 0, g.s.ohw, buf, g.s.ohw);
+      const float *col = g.s.pointwise ? xg : buf;
+      gemm_forward(&g, wt + grp * g.s.mg * g.s.kc, col, bias ? bias + grp * g.s.mg : NULL,
+                   y + (n * g.s.m + grp * g.s.mg) * g.s.ohw, 0, g.s.ohw);
     }
     return GT_OK;
   }
@@ -186,18 +126,18 @@ gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *
    * columns: it builds those columns of the shared column buffer (slice 0) and multiplies them.
    * No barrier between tasks: a static schedule of the same loop gives every thread the same
    * blocks each time, so no thread touches columns another thread may still be reading. */
-  int64_t width = col_block(&g), blocks = (g.ohw + width - 1) / width;
+  int64_t width = col_block(&g), blocks = (g.s.ohw + width - 1) / width;
 #pragma omp parallel num_threads(nt)
   for (int64_t t = 0; t < tasks; t++) {
-    int64_t n = t / g.groups, grp = t % g.groups;
-    const float *xg = x + (n * g.c + grp * g.cg) * g.h * g.w;
-    const float *col = g.pointwise ? xg : scratch;
+    int64_t n = t / g.s.groups, grp = t % g.s.groups;
+    const float *xg = x + (n * g.s.c + grp * g.s.cg) * g.s.h * g.s.w;
+    const float *col = g.s.pointwise ? xg : scratch;
 #pragma omp for schedule(static) nowait
     for (int64_t b = 0; b < blocks; b++) {
-      int64_t j0 = b * width, cols = g.ohw - j0 < width ? g.ohw - j0 : width;
-      if (!g.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.cg, j0, j0 + cols, scratch, g.ohw);
-      gemm_forward(&g, wt + grp * g.mg * g.kc, col, bias ? bias + grp * g.mg : NULL,
-                   y + (n * g.m + grp * g.mg) * g.ohw, j0, cols);
+      int64_t j0 = b * width, cols = g.s.ohw - j0 < width ? g.s.ohw - j0 : width;
+      if (!g.s.pointwise) gt_cpu_im2col(&g.patch, xg, 0, g.s.cg, j0, j0 + cols, scratch, g.s.ohw);
+      gemm_forward(&g, wt + grp * g.s.mg * g.s.kc, col, bias ? bias + grp * g.s.mg : NULL,
+                   y + (n * g.s.m + grp * g.s.mg) * g.s.ohw, j0, cols);
     }
   }
   return GT_OK;
@@ -214,43 +154,43 @@ gt_status gt_cpu_conv_backward(gt_backend *be, const gt_op_call *call, const gt_
   if (!grad_in[0]) return GT_OK;
   const float *wt = call->in[1]->data, *dy = grad_out->data;
   float *dx = grad_in[0]->data, *scratch = call->scratch;
-  int64_t slice = slice_floats(&g), tasks = g.n * g.groups;
+  int64_t slice = slice_floats(&g), tasks = g.s.n * g.s.groups;
   int nt = gt_cpu_threads(be);
-  if (g.ohw == 0 || g.mg == 0 || g.kc == 0 || tasks == 0) return GT_OK; /* nothing flows back */
+  if (g.s.ohw == 0 || g.s.mg == 0 || g.s.kc == 0 || tasks == 0) return GT_OK; /* nothing flows back */
 
-  if (g.n >= GT_CPU_CONV_WIDE_BATCH) {
+  if (g.s.n >= GT_CPU_CONV_WIDE_BATCH) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
-      int64_t n = t / g.groups, grp = t % g.groups;
-      float *dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w;
-      const float *wg = wt + grp * g.mg * g.kc, *dyg = dy + (n * g.m + grp * g.mg) * g.ohw;
-      if (g.pointwise) {
-        gemm_backward(&g, wg, dyg, dxg, 1, 0, g.ohw);
+      int64_t n = t / g.s.groups, grp = t % g.s.groups;
+      float *dxg = dx + (n * g.s.c + grp * g.s.cg) * g.s.h * g.s.w;
+      const float *wg = wt + grp * g.s.mg * g.s.kc, *dyg = dy + (n * g.s.m + grp * g.s.mg) * g.s.ohw;
+      if (g.s.pointwise) {
+        gemm_backward(&g, wg, dyg, dxg, 1, 0, g.s.ohw);
         continue;
       }
       float *dcol = scratch + (int64_t)omp_get_thread_num() * slice;
-      gemm_backward(&g, wg, dyg, dcol, 0, 0, g.ohw);
-      gt_cpu_col2im(&g.patch, dcol, g.ohw, 0, g.cg, dxg);
+      gemm_backward(&g, wg, dyg, dcol, 0, 0, g.s.ohw);
+      gt_cpu_col2im(&g.patch, dcol, g.s.ohw, 0, g.s.cg, dxg);
     }
     return GT_OK;
   }
 
   /* Small batch: column blocks of dcol, then col2im by channels (each channel owns its plane). */
-  int64_t width = col_block(&g), blocks = (g.ohw + width - 1) / width;
+  int64_t width = col_block(&g), blocks = (g.s.ohw + width - 1) / width;
 #pragma omp parallel num_threads(nt)
   for (int64_t t = 0; t < tasks; t++) {
-    int64_t n = t / g.groups, grp = t % g.groups;
-    float *dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w;
-    const float *wg = wt + grp * g.mg * g.kc, *dyg = dy + (n * g.m + grp * g.mg) * g.ohw;
-    float *dcol = g.pointwise ? dxg : scratch;
+    int64_t n = t / g.s.groups, grp = t % g.s.groups;
+    float *dxg = dx + (n * g.s.c + grp * g.s.cg) * g.s.h * g.s.w;
+    const float *wg = wt + grp * g.s.mg * g.s.kc, *dyg = dy + (n * g.s.m + grp * g.s.mg) * g.s.ohw;
+    float *dcol = g.s.pointwise ? dxg : scratch;
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
-      int64_t j0 = b * width, cols = g.ohw - j0 < width ? g.ohw - j0 : width;
-      gemm_backward(&g, wg, dyg, dcol, g.pointwise, j0, cols);
+      int64_t j0 = b * width, cols = g.s.ohw - j0 < width ? g.s.ohw - j0 : width;
+      gemm_backward(&g, wg, dyg, dcol, g.s.pointwise, j0, cols);
     }
-    if (!g.pointwise) {
+    if (!g.s.pointwise) {
 #pragma omp for schedule(static)
-      for (int64_t c = 0; c < g.cg; c++) gt_cpu_col2im(&g.patch, dcol, g.ohw, c, c + 1, dxg);
+      for (int64_t c = 0; c < g.s.cg; c++) gt_cpu_col2im(&g.patch, dcol, g.s.ohw, c, c + 1, dxg);
     }
   }
   return GT_OK;

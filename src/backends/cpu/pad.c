@@ -9,45 +9,12 @@
  * so threads split the batch (dim 0, when it is not padded) and each sample is summed in ref's
  * order. */
 #include "cpu_ops.h"
+#include "backends/op_layout.h"
+#include "gauntlet/hd/layout.h"
 
 #include <string.h>
 
-static gt_status pad_check(const gt_op_call *call, gt_error *err) {
-  /* A folded ONNX Pad may keep its constant pads / value inputs: only in[0] is read. */
-  gt_status st = gt_cpu_check_call(call, 1, 4, err);
-  if (st != GT_OK) return st;
-  const gt_pad_params *p = &call->node->p.pad;
-  const gt_tensor *x = call->in[0], *y = call->out;
-  char a[96], b[96];
-  if (p->mode != GT_PAD_CONSTANT && p->mode != GT_PAD_REFLECT && p->mode != GT_PAD_EDGE)
-    return gt_cpu_fail(call, err, GT_ERR_USAGE, "unknown pad mode %d", (int)p->mode);
-  if (x->ndim != y->ndim) return gt_cpu_fail(call, err, GT_ERR_SHAPE, "input and output ranks differ");
-  for (int d = 0; d < x->ndim; d++) {
-    if (p->begin[d] < -GT_MAX_DIM_SIZE || p->begin[d] > GT_MAX_DIM_SIZE || p->end[d] < -GT_MAX_DIM_SIZE ||
-        p->end[d] > GT_MAX_DIM_SIZE)
-      return gt_cpu_fail(call, err, GT_ERR_LIMIT, "pads %lld, %lld of dim %d are beyond the size cap",
-                         (long long)p->begin[d], (long long)p->end[d], d);
-    if (y->shape[d] != x->shape[d] + p->begin[d] + p->end[d])
-      return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s is not input %s padded by %lld, %lld on dim %d",
-                         gt_shape_format(y->ndim, y->shape, a, sizeof a), gt_shape_format(x->ndim, x->shape, b, sizeof b),
-                         (long long)p->begin[d], (long long)p->end[d], d);
-    if (x->shape[d] == 0 && y->shape[d] > 0 && p->mode != GT_PAD_CONSTANT)
-      return gt_cpu_fail(call, err, GT_ERR_SHAPE, "cannot %s-pad the empty dim %d",
-                         p->mode == GT_PAD_EDGE ? "edge" : "reflect", d);
-  }
-  return GT_OK;
-}
-
-/* Input index along one dim of size n for shifted index i, or -1 for "the pad value". */
-static int64_t pad_source_index(gt_pad_mode mode, int64_t i, int64_t n) {
-  if (i >= 0 && i < n) return i;
-  if (mode == GT_PAD_CONSTANT) return -1;
-  if (mode == GT_PAD_EDGE) return i < 0 ? 0 : n - 1;
-  if (n == 1) return 0;
-  int64_t period = 2 * (n - 1);
-  int64_t r = ((i % period) + period) % period;
-  return r < n ? r : period - r;
-}
+static gt_status pad_check(const gt_op_call *call, gt_error *err) { return gt_op_pad_check("cpu", call, err); }
 
 /* Offset in x of the row that y's row r reads (all dims but the last), or -1 when the whole row
  * is the pad value. */
@@ -59,7 +26,7 @@ static int64_t pad_row_source(const gt_op_call *call, int64_t r) {
   gt_cpu_unravel(r, outer_dims, y->shape, idx);
   int64_t off = 0;
   for (int d = 0; d < outer_dims; d++) {
-    int64_t i = pad_source_index(p->mode, idx[d] - p->begin[d], x->shape[d]);
+    int64_t i = gt_hd_pad_source((int)p->mode, idx[d] - p->begin[d], x->shape[d]);
     if (i < 0) return -1;
     off = off * x->shape[d] + i;
   }
@@ -82,12 +49,12 @@ static void pad_row_forward(const gt_op_call *call, int64_t r) {
   int64_t lo = begin > 0 ? begin : 0, hi = begin + n < len ? begin + n : len;
   if (hi < lo) hi = lo;
   for (int64_t t = 0; t < lo; t++) {
-    int64_t i = pad_source_index(p->mode, t - begin, n);
+    int64_t i = gt_hd_pad_source((int)p->mode, t - begin, n);
     yr[t] = i >= 0 ? x[src + i] : p->value;
   }
   if (hi > lo) memcpy(yr + lo, x + (src + lo - begin), (size_t)(hi - lo) * sizeof(float));
   for (int64_t t = hi; t < len; t++) {
-    int64_t i = pad_source_index(p->mode, t - begin, n);
+    int64_t i = gt_hd_pad_source((int)p->mode, t - begin, n);
     yr[t] = i >= 0 ? x[src + i] : p->value;
   }
 }
@@ -101,7 +68,7 @@ static void pad_row_backward(const gt_op_call *call, const float *dy, float *dx,
   if (src < 0) return;
   const float *dyr = dy + r * len;
   for (int64_t t = 0; t < len; t++) {
-    int64_t i = pad_source_index(p->mode, t - begin, n);
+    int64_t i = gt_hd_pad_source((int)p->mode, t - begin, n);
     if (i >= 0) dx[src + i] += dyr[t];
   }
 }

@@ -19,6 +19,8 @@
 #endif
 
 #include "cpu_ops.h"
+#include "backends/op_layout.h"
+#include "gauntlet/hd/layout.h"
 
 #define GT_CPU_POOL_TAPS 64 /* largest kernel (kh*kw) read through the tap table */
 
@@ -29,18 +31,6 @@ typedef struct pool_geom {
   int n_taps;                    /* kh*kw when the tap table is used, else 0 */
   int64_t tap[GT_CPU_POOL_TAPS]; /* offset of tap (i, j) from the window origin, i-major */
 } pool_geom;
-
-/* Smallest and largest valid output length along one dim (floor and ceil rounding). */
-static void pool_out_range(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t dil, int64_t stride,
-                           int64_t *lo, int64_t *hi) {
-  int64_t span = in + pad_begin + pad_end - dil * (k - 1) - 1;
-  if (span < 0) {
-    *lo = *hi = 0;
-    return;
-  }
-  *lo = span / stride + 1;
-  *hi = (span + stride - 1) / stride + 1;
-}
 
 /* Output columns [full_lo, full_hi) whose window lies wholly inside [0, W). */
 static void full_columns(pool_geom *g) {
@@ -55,32 +45,12 @@ static void full_columns(pool_geom *g) {
 }
 
 static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err) {
-  gt_status st = gt_cpu_check_call(call, 1, 1, err);
+  gt_op_pool_geom s;
+  gt_status st = gt_op_pool_geom_of("cpu", call, &s, err);
   if (st != GT_OK) return st;
-  const gt_pool_params *p = &call->node->p.pool;
-  const gt_tensor *x = call->in[0], *y = call->out;
-  char a[96], b[96];
-  if (x->ndim != 4 || y->ndim != 4 || y->shape[0] != x->shape[0] || y->shape[1] != x->shape[1])
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x %s and y %s must be [N, C, H, W] and [N, C, OH, OW]",
-                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(y->ndim, y->shape, b, sizeof b));
-  if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 ||
-      p->dilation_w < 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
-    return gt_cpu_fail(call, err, GT_ERR_USAGE,
-                       "bad params: kernel %dx%d, strides %dx%d, dilations %dx%d (all >= 1), pads %d,%d,%d,%d (>= 0)",
-                       p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
-                       p->pad_left, p->pad_bottom, p->pad_right);
-  g->n = x->shape[0], g->c = x->shape[1], g->h = x->shape[2], g->w = x->shape[3];
-  g->oh = y->shape[2], g->ow = y->shape[3];
-  g->kh = p->kernel_h, g->kw = p->kernel_w, g->sh = p->stride_h, g->sw = p->stride_w;
-  g->dh = p->dilation_h, g->dw = p->dilation_w;
-  g->pt = p->pad_top, g->pl = p->pad_left, g->pb = p->pad_bottom, g->pr = p->pad_right;
-  int64_t lo_h, hi_h, lo_w, hi_w;
-  pool_out_range(g->h, g->pt, g->pb, g->kh, g->dh, g->sh, &lo_h, &hi_h);
-  pool_out_range(g->w, g->pl, g->pr, g->kw, g->dw, g->sw, &lo_w, &hi_w);
-  if (g->oh < lo_h || g->oh > hi_h || g->ow < lo_w || g->ow > hi_w)
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s: OH must be in %lld..%lld and OW in %lld..%lld",
-                       gt_shape_format(y->ndim, y->shape, a, sizeof a), (long long)lo_h, (long long)hi_h,
-                       (long long)lo_w, (long long)hi_w);
+  g->n = s.n, g->c = s.c, g->h = s.h, g->w = s.w, g->oh = s.oh, g->ow = s.ow;
+  g->kh = s.kh, g->kw = s.kw, g->sh = s.sh, g->sw = s.sw, g->dh = s.dh, g->dw = s.dw;
+  g->pt = s.pt, g->pl = s.pl, g->pb = s.pb, g->pr = s.pr;
   full_columns(g);
   g->n_taps = 0;
   if (g->kh * g->kw <= GT_CPU_POOL_TAPS) {
@@ -89,18 +59,6 @@ static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err)
     g->n_taps = (int)(g->kh * g->kw);
   }
   return GT_OK;
-}
-
-/* Taps t in [*lo, *hi) of a k-tap window starting at `base` with dilation d whose position
- * base + t*d lies in [from, to). */
-static void tap_range(int64_t base, int64_t k, int64_t d, int64_t from, int64_t to, int64_t *lo, int64_t *hi) {
-  int64_t a = base >= from ? 0 : (from - base + d - 1) / d;
-  int64_t b = to - base <= 0 ? 0 : (to - base + d - 1) / d;
-  if (a > k) a = k;
-  if (b > k) b = k;
-  if (b < a) b = a;
-  *lo = a;
-  *hi = b;
 }
 
 /* The taps of output (oh, ow) that lie inside the input, and how many taps count in the
@@ -115,12 +73,12 @@ typedef struct window {
 static window window_row(const gt_op_call *call, const pool_geom *g, int64_t oh) {
   window win;
   win.ih0 = oh * g->sh - g->pt;
-  tap_range(win.ih0, g->kh, g->dh, 0, g->h, &win.i_lo, &win.i_hi);
+  gt_hd_tap_range(win.ih0, g->kh, g->dh, 0, g->h, &win.i_lo, &win.i_hi);
   win.row_full = win.i_lo == 0 && win.i_hi == g->kh;
   win.i_div = win.i_hi - win.i_lo;
   if (call->node->p.pool.count_include_pad) {
     int64_t lo, hi;
-    tap_range(win.ih0, g->kh, g->dh, -g->pt, g->h + g->pb, &lo, &hi);
+    gt_hd_tap_range(win.ih0, g->kh, g->dh, -g->pt, g->h + g->pb, &lo, &hi);
     win.i_div = hi - lo;
   }
   win.iw0 = 0, win.j_lo = win.j_hi = win.j_div = 0;
@@ -135,11 +93,11 @@ static int window_col(const gt_op_call *call, const pool_geom *g, int64_t ow, wi
     win->j_lo = 0, win->j_hi = g->kw, win->j_div = g->kw;
     return win->row_full && g->n_taps > 0;
   }
-  tap_range(win->iw0, g->kw, g->dw, 0, g->w, &win->j_lo, &win->j_hi);
+  gt_hd_tap_range(win->iw0, g->kw, g->dw, 0, g->w, &win->j_lo, &win->j_hi);
   win->j_div = win->j_hi - win->j_lo;
   if (call->node->p.pool.count_include_pad) {
     int64_t lo, hi;
-    tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &lo, &hi);
+    gt_hd_tap_range(win->iw0, g->kw, g->dw, -g->pl, g->w + g->pr, &lo, &hi);
     win->j_div = hi - lo;
   }
   return 0;

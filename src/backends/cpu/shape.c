@@ -2,20 +2,13 @@
  * input element, so every backward is "add dy at the element it came from", and threads that
  * take disjoint outputs also touch disjoint inputs. Pad is in pad.c. */
 #include "cpu_ops.h"
+#include "backends/op_layout.h"
 
 #include <string.h>
 
 /* ---- Reshape: x [any] -> y [same element count]; row-major order is kept. ---- */
 
-static gt_status reshape_check(const gt_op_call *call, gt_error *err) {
-  /* A folded ONNX Reshape may keep its constant shape input: only in[0] is read. */
-  gt_status st = gt_cpu_check_call(call, 1, 2, err);
-  if (st != GT_OK) return st;
-  if (gt_tensor_numel(call->in[0]) != gt_tensor_numel(call->out))
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "input has %lld elements, output %lld",
-                       (long long)gt_tensor_numel(call->in[0]), (long long)gt_tensor_numel(call->out));
-  return GT_OK;
-}
+static gt_status reshape_check(const gt_op_call *call, gt_error *err) { return gt_op_reshape_check("cpu", call, err); }
 
 /* Copies when the output has its own buffer; nothing to do when it aliases the input. */
 gt_status gt_cpu_reshape_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
@@ -46,25 +39,7 @@ gt_status gt_cpu_reshape_backward(gt_backend *be, const gt_op_call *call, const 
  * y is walked in rows of its last dim; along a row the source advances by x's stride of dim
  * perm[last]. */
 
-static gt_status transpose_check(const gt_op_call *call, gt_error *err) {
-  gt_status st = gt_cpu_check_call(call, 1, 1, err);
-  if (st != GT_OK) return st;
-  const gt_tensor *x = call->in[0], *y = call->out;
-  const int *perm = call->node->p.transpose.perm;
-  char a[96], b[96];
-  if (x->ndim != y->ndim) return gt_cpu_fail(call, err, GT_ERR_SHAPE, "input and output ranks differ");
-  int seen[GT_MAX_DIMS] = {0};
-  for (int d = 0; d < x->ndim; d++) {
-    if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]])
-      return gt_cpu_fail(call, err, GT_ERR_USAGE, "perm is not a permutation of 0..%d (entry %d is %d)", x->ndim - 1,
-                         d, perm[d]);
-    seen[perm[d]] = 1;
-    if (y->shape[d] != x->shape[perm[d]])
-      return gt_cpu_fail(call, err, GT_ERR_SHAPE, "output %s is not input %s permuted",
-                         gt_shape_format(y->ndim, y->shape, a, sizeof a), gt_shape_format(x->ndim, x->shape, b, sizeof b));
-  }
-  return GT_OK;
-}
+static gt_status transpose_check(const gt_op_call *call, gt_error *err) { return gt_op_transpose_check("cpu", call, err); }
 
 /* The rows of y and, per y dim, the stride of the x dim it reads. */
 typedef struct transpose_plan {
@@ -135,34 +110,8 @@ gt_status gt_cpu_transpose_backward(gt_backend *be, const gt_op_call *call, cons
 
 /* ---- Concat: inputs [.., L_i, ..] joined along `axis` into y [.., sum L_i, ..]. ---- */
 
-/* Sets outer (product of the dims before axis) and inner (after axis). */
 static gt_status concat_check(const gt_op_call *call, int64_t *outer, int64_t *inner, gt_error *err) {
-  gt_status st = gt_cpu_check_call(call, 1, 1 << 20, err);
-  if (st != GT_OK) return st;
-  const gt_tensor *y = call->out;
-  int axis = call->node->p.concat.axis;
-  char a[96], b[96];
-  if (axis < 0 || axis >= y->ndim)
-    return gt_cpu_fail(call, err, GT_ERR_USAGE, "axis %d is outside 0..%d", axis, y->ndim - 1);
-  int64_t along = 0;
-  for (int i = 0; i < call->node->n_inputs; i++) {
-    const gt_tensor *x = call->in[i];
-    int ok = x->ndim == y->ndim;
-    for (int d = 0; ok && d < y->ndim; d++) ok = d == axis || x->shape[d] == y->shape[d];
-    if (!ok)
-      return gt_cpu_fail(call, err, GT_ERR_SHAPE, "input %d %s does not fit output %s off axis %d", i,
-                         gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(y->ndim, y->shape, b, sizeof b),
-                         axis);
-    along += x->shape[axis];
-  }
-  if (along != y->shape[axis])
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "inputs add up to %lld along axis %d, output has %lld",
-                       (long long)along, axis, (long long)y->shape[axis]);
-  *outer = 1;
-  *inner = 1;
-  for (int d = 0; d < axis; d++) *outer *= y->shape[d];
-  for (int d = axis + 1; d < y->ndim; d++) *inner *= y->shape[d];
-  return GT_OK;
+  return gt_op_concat_check("cpu", call, outer, inner, err);
 }
 
 gt_status gt_cpu_concat_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {

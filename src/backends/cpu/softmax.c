@@ -8,7 +8,7 @@
  * Backward: dx_i += y_i * (dy_i - sum_j dy_j y_j), from the saved y. */
 #include "cpu_ops.h"
 
-#include <math.h>
+#include "gauntlet/hd/softmax.h"
 
 static gt_status softmax_check(const gt_op_call *call, int64_t *outer, int64_t *len, int64_t *inner, gt_error *err) {
   gt_status st = gt_cpu_check_call(call, 1, 1, err);
@@ -38,18 +38,7 @@ gt_status gt_cpu_softmax_forward(gt_backend *be, const gt_op_call *call, gt_erro
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (rows * len >= GT_CPU_PAR_MIN)
   for (int64_t r = 0; r < rows; r++) {
     int64_t base = (r / inner) * len * inner + r % inner;
-    const float *xr = x + base; /* element i of this row is xr[i * inner] */
-    float *yr = y + base;
-    float m = -INFINITY;
-    for (int64_t i = 0; i < len; i++)
-      if (xr[i * inner] > m) m = xr[i * inner];
-    double sum = 0.0;
-    for (int64_t i = 0; i < len; i++) {
-      float e = expf(xr[i * inner] - m);
-      yr[i * inner] = e;
-      sum += e;
-    }
-    for (int64_t i = 0; i < len; i++) yr[i * inner] = (float)((double)yr[i * inner] / sum);
+    gt_softmax_row(x + base, len, inner, y + base); /* element i of the row is at base + i * inner */
   }
   return GT_OK;
 }
@@ -67,10 +56,7 @@ gt_status gt_cpu_softmax_backward(gt_backend *be, const gt_op_call *call, const 
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (rows * len >= GT_CPU_PAR_MIN)
   for (int64_t r = 0; r < rows; r++) {
     int64_t base = (r / inner) * len * inner + r % inner;
-    double dot = 0.0;
-    for (int64_t i = 0; i < len; i++) dot += (double)dy[base + i * inner] * (double)y[base + i * inner];
-    for (int64_t i = 0; i < len; i++)
-      dx[base + i * inner] += (float)((double)y[base + i * inner] * ((double)dy[base + i * inner] - dot));
+    gt_softmax_grad_row(y + base, dy + base, len, inner, dx + base);
   }
   return GT_OK;
 }

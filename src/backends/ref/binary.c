@@ -6,6 +6,8 @@
  * over the dims along which it was broadcast. */
 #include "ref_ops.h"
 
+#include "gauntlet/hd/binary.h"
+
 typedef struct bcast {
   int ndim;                      /* y's rank */
   int64_t shape[GT_MAX_DIMS];    /* y's shape */
@@ -51,25 +53,6 @@ static int64_t bcast_offset(const bcast *bc, int which, const int64_t *idx) {
   return off;
 }
 
-static float binary_apply(gt_op_kind op, float a, float b) {
-  switch (op) {
-    case GT_OP_ADD: return a + b;
-    case GT_OP_SUB: return a - b;
-    case GT_OP_MUL: return a * b;
-    default: return a / b;
-  }
-}
-
-/* d op(a, b) / d a (which == 0) or / d b (which == 1). */
-static float binary_partial(gt_op_kind op, int which, float a, float b) {
-  switch (op) {
-    case GT_OP_ADD: return 1.0f;
-    case GT_OP_SUB: return which == 0 ? 1.0f : -1.0f;
-    case GT_OP_MUL: return which == 0 ? b : a;
-    default: return which == 0 ? 1.0f / b : -a / (b * b);
-  }
-}
-
 static gt_status check_op(const gt_op_call *call, gt_error *err) {
   gt_op_kind op = call && call->node ? call->node->op : GT_OP_COUNT;
   if (op != GT_OP_ADD && op != GT_OP_SUB && op != GT_OP_MUL && op != GT_OP_DIV)
@@ -88,7 +71,7 @@ gt_status gt_ref_binary_forward(gt_backend *be, const gt_op_call *call, gt_error
   int64_t total = gt_tensor_numel(call->out);
   for (int64_t o = 0; o < total; o++) {
     gt_ref_unravel(o, bc.ndim, bc.shape, idx);
-    y[o] = binary_apply(call->node->op, a[bcast_offset(&bc, 0, idx)], b[bcast_offset(&bc, 1, idx)]);
+    y[o] = gt_binary_apply(call->node->op, a[bcast_offset(&bc, 0, idx)], b[bcast_offset(&bc, 1, idx)]);
   }
   return GT_OK;
 }
@@ -119,7 +102,7 @@ static void binary_grad_one(const gt_op_call *call, const bcast *bc, int which, 
       gt_ref_unravel(k, n_free, free_shape, free_idx);
       for (int f = 0; f < n_free; f++) idx[free_dims[f]] = free_idx[f];
       float av = a[bcast_offset(bc, 0, idx)], bv = b[bcast_offset(bc, 1, idx)];
-      acc += (double)dy[bcast_offset(bc, 2, idx)] * (double)binary_partial(call->node->op, which, av, bv);
+      acc += (double)dy[bcast_offset(bc, 2, idx)] * (double)gt_binary_partial(call->node->op, which, av, bv);
     }
     dx[e] += (float)acc;
   }
