@@ -55,6 +55,14 @@ static void test_valid_config(void) {
   GT_CHECK(gt_sweep_config_parse(make(NULL, NULL, NULL, "{\"suite\": \"autoattack\"}", NULL), "", other, &err) == GT_OK,
            "%s", err.message);
   GT_CHECK(other->use_autoattack && !strcmp(other->suite, "autoattack-standard"), "suite %s", other->suite);
+  GT_CHECK(!strcmp(cfg->backend, "auto"), "the default backend is auto, got %s", cfg->backend);
+  static const char *const backends[] = {"cpu", "ref", "cuda", "cuda:1"};
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "\"backend\": \"%s\"", backends[i]);
+    GT_CHECK(gt_sweep_config_parse(make(NULL, NULL, NULL, NULL, extra), "", other, &err) == GT_OK, "%s: %s", extra,
+             err.message);
+  }
   free(cfg);
   free(other);
 }
@@ -120,6 +128,8 @@ static void test_inconsistent_values(void) {
                "datasets[0].indices", "not both");
   expect_error(make(NULL, NULL, NULL, NULL, "\"examples\": 9"), 0, "examples", "outside");
   expect_error(make(NULL, NULL, NULL, NULL, "\"backend\": \"tpu\""), 0, "backend", "tpu");
+  expect_error(make(NULL, NULL, NULL, NULL, "\"backend\": \"cuda:x\""), 0, "backend", "cuda:N");
+  expect_error(make(NULL, NULL, NULL, NULL, "\"backend\": \"cuda:\""), 0, "backend", "cuda:N");
   /* a model whose channels do not fit the dataset: normalisation with 3 channels on 1-channel input */
   expect_error(make("[{\"name\": \"a\", \"path\": \"" FIX "/cnn.onnx\", \"mean\": [0,0,0], \"std\": [1,1,1]}]", NULL,
                     NULL, NULL, NULL),

@@ -117,6 +117,7 @@ static void test_full_run(void) {
   GT_CHECK(strstr(out, "leaderboard.json") && strstr(out, "leaderboard.md") && strstr(out, "report.html"),
            "prints where the outputs are: %s", out);
   GT_CHECK(strstr(err, "gauntlet run: job 1/8") != NULL, "plain progress lines when stderr is not a terminal: %s", err);
+  GT_CHECK(strstr(err, "backend auto: using cpu") != NULL, "the auto choice is said: %s", err);
   snprintf(path, sizeof path, "%s/results.jsonl", g_full);
   GT_CHECK(count_lines(path) == N_JOURNAL_LINES, "journal has %d lines", count_lines(path));
   snprintf(path, sizeof path, "%s/leaderboard.json", g_full);
@@ -143,6 +144,9 @@ static void test_full_run(void) {
     GT_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(g, "flags")) == 0, "%s: no flag on a normal model",
              cJSON_GetObjectItem(e, "name")->valuestring);
     GT_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(e, "unreliable")), "not unreliable");
+    /* the config leaves the backend to "auto": no GPU here, so the record names cpu, never "auto" */
+    GT_CHECK(!strcmp(cJSON_GetObjectItem(g, "backend")->valuestring, "cpu"), "backend as run: %s",
+             cJSON_GetObjectItem(g, "backend")->valuestring);
     if (!strcmp(cJSON_GetObjectItem(e, "name")->valuestring, "linear"))
       GT_CHECK(!strcmp(cJSON_GetObjectItem(e, "reported")->valuestring, "12.50"), "reported as a percent string");
   }

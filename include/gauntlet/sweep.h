@@ -91,7 +91,7 @@ typedef struct gt_sweep_config {
   char suite[48];                  /* "autoattack-standard" or "custom" */
   uint64_t seed;
   int64_t batch;                   /* default 256 */
-  char backend[32];                /* default "cpu" */
+  char backend[32];                /* auto (default), cpu, ref, cuda, cuda:N */
   int threads;                     /* cpu backend threads, 0: all cores */
   int n_devices;
   int devices[8];
@@ -149,6 +149,8 @@ typedef struct gt_sweep_options {
 typedef struct gt_sweep_summary {
   int n_jobs, n_done, n_skipped;   /* jobs in the sweep, run now, found in the journal */
   int stopped;                     /* 1: stopped by *stop; the in-flight job was dropped */
+  char backend[32];                /* the backend the sweep ran on ("auto" resolved) */
+  char backend_why[192];           /* for "auto": why that backend ("no CUDA driver", a device name) */
 } gt_sweep_summary;
 
 /* Runs the sweep into cfg->output (created when missing): journal, then leaderboard.json/.md.

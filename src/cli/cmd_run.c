@@ -9,6 +9,7 @@
 #include "cli/gates_cli.h"
 #include "cli/progress.h"
 #include "cli/run_stop.h"
+#include "gauntlet/cuda.h"
 #include "gauntlet/report.h"
 #include "gauntlet/sweep.h"
 
@@ -81,6 +82,12 @@ int gt_cmd_run(int argc, char **argv) {
     opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
   }
   opt.stop = gt_cli_stop_install(resume_cmd, journal);
+  if (!strcmp(cfg->backend, "auto")) {
+    /* Said before the work starts; the sweep makes the same choice (gt_sweep_summary.backend). */
+    char why[192];
+    const char *chosen = gt_backend_auto_choice(why, sizeof why);
+    fprintf(stderr, "gauntlet run: backend auto: using %s (%s)\n", chosen, why);
+  }
   gt_sweep_summary sum;
   st = gt_sweep_run(cfg, &opt, &sum, &err);
   gt_cli_stop_finish();

@@ -399,6 +399,15 @@ static gt_status parse_probes(const cJSON *root, const gt_jpath *top, gt_sweep_c
   return st;
 }
 
+/* auto, cpu, ref, cuda or cuda:N (whether a device exists is decided when the sweep runs). */
+static int backend_name_valid(const char *name) {
+  if (!strcmp(name, "auto") || !strcmp(name, "cpu") || !strcmp(name, "ref") || !strcmp(name, "cuda")) return 1;
+  if (strncmp(name, "cuda:", 5) || !name[5]) return 0;
+  for (const char *c = name + 5; *c; c++)
+    if (*c < '0' || *c > '9') return 0;
+  return strlen(name + 5) <= 4;
+}
+
 static gt_status parse_root(cJSON *root, const char *base, gt_sweep_config *cfg, gt_error *err) {
   static const char *const keys[] = {"title", "models", "datasets", "threat_models", "attacks", "seed", "batch",
                                      "backend", "threads", "devices", "output", "examples", "probes", "preset",
@@ -438,12 +447,12 @@ static gt_status parse_root(cJSON *root, const char *base, gt_sweep_config *cfg,
   if ((st = check_attack_norms(cfg, err))) return st;
   cfg->batch = 256;
   if ((st = gt_json_int(root, "batch", &top, 0, 1, 1 << 20, &cfg->batch, err))) return st;
-  snprintf(cfg->backend, sizeof cfg->backend, "cpu");
+  snprintf(cfg->backend, sizeof cfg->backend, "auto");
   if ((st = gt_json_string(root, "backend", &top, 0, cfg->backend, sizeof cfg->backend, err))) return st;
-  if (strcmp(cfg->backend, "cpu") && strcmp(cfg->backend, "ref")) {
+  if (!backend_name_valid(cfg->backend)) {
     gt_jpath kp;
     gt_jpath_key(&kp, &top, "backend");
-    return gt_jpath_fail(&kp, err, "backend '%s' is not in this build (cpu, ref)", cfg->backend);
+    return gt_jpath_fail(&kp, err, "unknown backend '%s' (auto, cpu, ref, cuda, cuda:N)", cfg->backend);
   }
   if ((st = gt_json_int32(root, "threads", &top, 0, 1024, &cfg->threads, err))) return st;
   const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gauntlet/cuda.h"
 #include "gauntlet/eval.h"
 #include "gauntlet/npy.h"
 #include "gauntlet/sha256.h"
@@ -26,6 +27,7 @@ typedef struct run_ctx {
   gt_journal journal;
   cJSON *records;
   gt_backend *backend;
+  const char *backend_name;     /* as run: "auto" resolved */
   char device[128];
   gt_sweep_summary *summary;
   double t_start;
@@ -53,6 +55,14 @@ static double seconds_now(void) {
 }
 
 static void device_name(const char *backend, char *out, size_t size) {
+  if (!strncmp(backend, "cuda", 4)) {
+    gt_cuda_device_info info;
+    gt_error ignored;
+    int ordinal = backend[4] == ':' ? atoi(backend + 5) : 0;
+    snprintf(out, size, "CUDA device %d", ordinal);
+    if (gt_cuda_device_info_get(ordinal, &info, &ignored) == GT_OK) snprintf(out, size, "%.127s", info.name);
+    return;
+  }
   snprintf(out, size, "CPU");
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[512];
@@ -67,7 +77,6 @@ static void device_name(const char *backend, char *out, size_t size) {
     break;
   }
   if (f) fclose(f);
-  (void)backend;
 }
 
 static void report_progress(run_ctx *c, const char *attack, int64_t points_left) {
@@ -370,7 +379,7 @@ static gt_status run_job(run_ctx *c, int mi, int di, int ti, int ei, open_pair *
   cJSON_AddNumberToObject(rc, "missed", (double)missed);
   if (last && c->cfg->examples > 0) st = save_examples(c, mi, di, ti, p, b->fresh, b->adv_pred, b->x_adv, o, err);
   cJSON_AddNumberToObject(o, "seed", (double)c->cfg->seed);
-  cJSON_AddStringToObject(o, "backend", c->cfg->backend);
+  cJSON_AddStringToObject(o, "backend", c->backend_name);
   cJSON_AddStringToObject(o, "device", c->device);
   cJSON_AddStringToObject(o, "model_sha256", p->model_sha256);
   cJSON_AddStringToObject(o, "points_sha256", p->points_sha256);
@@ -458,12 +467,18 @@ gt_status gt_sweep_run(const gt_sweep_config *cfg, const gt_sweep_options *opt, 
   c.t_start = seconds_now();
   for (int ti = 0; ti < cfg->n_threats; ti++) summary->n_jobs += cfg->threats[ti].n_eps;
   summary->n_jobs = cfg->n_models * cfg->n_datasets * (summary->n_jobs + 1);
-  device_name(cfg->backend, c.device, sizeof c.device);
+  /* "auto": CUDA when a device is usable, else cpu; the choice and why go to the summary. */
+  snprintf(summary->backend, sizeof summary->backend, "%s", cfg->backend);
+  if (!strcmp(cfg->backend, "auto"))
+    snprintf(summary->backend, sizeof summary->backend, "%s",
+             gt_backend_auto_choice(summary->backend_why, sizeof summary->backend_why));
+  c.backend_name = summary->backend;
+  device_name(c.backend_name, c.device, sizeof c.device);
   gt_status st = make_dir(cfg->output, err);
   if (!st) st = gt_journal_open(cfg->output, cfg, opt->resume, opt->version, opt->git_commit, &c.journal, &c.records, err);
   if (!st) {
-    if (!strcmp(cfg->backend, "cpu")) st = gt_backend_cpu_create(&c.backend, cfg->threads, err);
-    else st = gt_backend_create(cfg->backend, &c.backend, err);
+    if (!strcmp(c.backend_name, "cpu")) st = gt_backend_cpu_create(&c.backend, cfg->threads, err);
+    else st = gt_backend_create(c.backend_name, &c.backend, err);
   }
   for (int mi = 0; !st && mi < cfg->n_models && !summary->stopped; mi++)
     for (int di = 0; !st && di < cfg->n_datasets && !summary->stopped; di++) st = run_pair(&c, mi, di, err);
