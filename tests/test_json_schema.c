@@ -73,7 +73,7 @@ static void test_unsupported_keyword(void) {
 }
 
 static void test_shipped_configs_follow_schema(void) {
-  static const char *const configs[] = {"ci-small.json", "quickstart.json", "ci-smoke.json"};
+  static const char *const configs[] = {"ci-small.json", "quickstart.json", "ci-smoke.json", "fmnist-full.json"};
   for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
     char path[1024], msg[512];
     snprintf(path, sizeof path, "%s/%s", CONFIG_DIR, configs[i]);

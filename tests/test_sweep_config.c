@@ -159,6 +159,29 @@ static void test_load_resolves_paths(void) {
   free(cfg);
 }
 
+/* The shipped quickstart and full-size configs load and pass every pre-flight check (models and
+ * the Debian Fashion-MNIST set exist, n fits); skipped where that dataset is not installed. */
+static void test_shipped_configs_validate(void) {
+  static const char *const names[] = {"quickstart.json", "fmnist-full.json"};
+  FILE *probe = fopen("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", "rb");
+  if (!probe) {
+    gt_test_skip("Debian's dataset-fashion-mnist is not installed");
+    return;
+  }
+  fclose(probe);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/../../configs/%s", GT_FIXTURES_DIR, names[i]);
+    gt_sweep_config *cfg = cfg_alloc();
+    gt_error err = {0};
+    gt_status st = gt_sweep_config_load(path, cfg, &err);
+    if (st == GT_OK) st = gt_sweep_config_validate(cfg, &err);
+    GT_CHECK(st == GT_OK, "%s: %s", names[i], err.message);
+    GT_CHECK(cfg->n_models == 3 && !strcmp(cfg->backend, "auto"), "%s: 3 shipped models on backend auto", names[i]);
+    free(cfg);
+  }
+}
+
 int main(void) {
   gt_test_run("valid_config", test_valid_config);
   gt_test_run("not_json", test_not_json);
@@ -171,5 +194,6 @@ int main(void) {
   gt_test_run("missing_files", test_missing_files);
   gt_test_run("inconsistent_values", test_inconsistent_values);
   gt_test_run("load_resolves_paths", test_load_resolves_paths);
+  gt_test_run("shipped_configs_validate", test_shipped_configs_validate);
   return gt_test_finish();
 }
