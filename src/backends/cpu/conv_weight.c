@@ -12,13 +12,13 @@
 #include <limits.h>
 #include <string.h>
 
-#include "backends/conv_geom.h"
+#include "backends/op_layout.h"
 #include "backends/train_common.h"
 
 #define GT_CPU_WCONV_COLS 8192 /* target columns of one block's matrices */
 #define GT_CPU_WCONV_ROWS 16   /* rows of dW per sgemm task */
 
-static int64_t block_samples(const gt_conv_geom *g) {
+static int64_t block_samples(const gt_op_conv_geom *g) {
   int64_t ohw = g->oh * g->ow > 0 ? g->oh * g->ow : 1;
   int64_t b = GT_CPU_WCONV_COLS / ohw;
   if (b < 1) b = 1;
@@ -26,17 +26,17 @@ static int64_t block_samples(const gt_conv_geom *g) {
 }
 
 size_t gt_cpu_conv_weight_scratch(gt_backend *be, const gt_op_call *call) {
-  gt_conv_geom g;
+  gt_op_conv_geom g;
   gt_error err;
-  if (gt_conv_geom_check("cpu", call, &g, &err) != GT_OK) return 0;
+  if (gt_op_conv_geom_of("cpu", call, 0, &g, &err) != GT_OK) return 0;
   int64_t cols = block_samples(&g) * g.oh * g.ow;
   return (size_t)((g.cg * g.kh * g.kw + g.mg) * cols) * sizeof(float);
 }
 
 gt_status gt_cpu_conv_weight_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                       gt_tensor *const *grad_w, gt_error *err) {
-  gt_conv_geom g;
-  gt_status st = gt_conv_geom_check("cpu", call, &g, err);
+  gt_op_conv_geom g;
+  gt_status st = gt_op_conv_geom_of("cpu", call, 0, &g, err);
   if (st == GT_OK) st = gt_train_check_weight_call("cpu", call, 2, 3, grad_out, grad_w, err);
   if (st != GT_OK) return st;
   const float *x = call->in[0]->data, *dy = grad_out->data;

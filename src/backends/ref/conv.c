@@ -4,14 +4,14 @@
  * where g = m / (M/groups) is m's group, Cg = C/groups, and x is 0 outside [0,H) x [0,W). */
 #include "ref_ops.h"
 
-#include "backends/conv_geom.h"
+#include "backends/op_layout.h"
 
-static gt_status conv_check(const gt_op_call *call, gt_conv_geom *g, gt_error *err) {
-  return gt_conv_geom_check("ref", call, g, err);
+static gt_status conv_check(const gt_op_call *call, gt_op_conv_geom *g, gt_error *err) {
+  return gt_op_conv_geom_of("ref", call, 0, g, err);
 }
 
 gt_status gt_ref_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
-  gt_conv_geom g;
+  gt_op_conv_geom g;
   gt_status st = conv_check(call, &g, err);
   if (st != GT_OK) return st;
   const float *x = call->in[0]->data, *wt = call->in[1]->data;
@@ -43,7 +43,7 @@ gt_status gt_ref_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *
  * other side, accumulated in double and added once. */
 gt_status gt_ref_conv_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                gt_tensor *const *grad_in, gt_error *err) {
-  gt_conv_geom g;
+  gt_op_conv_geom g;
   gt_status st = conv_check(call, &g, err);
   if (st == GT_OK) st = gt_ref_check_backward(call, 2, 3, grad_out, grad_in, err);
   if (st == GT_OK) st = gt_ref_refuse_weight_grads(call, grad_in, 1, err);

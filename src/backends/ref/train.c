@@ -3,7 +3,7 @@
  * in double: the specification the cpu (and cuda) tables are compared against. */
 #include "ref_ops.h"
 
-#include "backends/conv_geom.h"
+#include "backends/op_layout.h"
 #include "backends/train_common.h"
 #include "gauntlet/hd/train.h"
 
@@ -11,8 +11,8 @@
  * tap (i, j) of output (oh, ow) reads, zero in the padding); db[m] += sum over n, oh, ow of dy. */
 static gt_status ref_conv_weight_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                           gt_tensor *const *grad_w, gt_error *err) {
-  gt_conv_geom g;
-  gt_status st = gt_conv_geom_check("ref", call, &g, err);
+  gt_op_conv_geom g;
+  gt_status st = gt_op_conv_geom_of("ref", call, 0, &g, err);
   if (st == GT_OK) st = gt_train_check_weight_call("ref", call, 2, 3, grad_out, grad_w, err);
   if (st != GT_OK) return st;
   const float *x = call->in[0]->data, *dy = grad_out->data;
