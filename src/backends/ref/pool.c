@@ -13,52 +13,13 @@
  *    and passes no gradient. */
 #include "ref_ops.h"
 
+#include "backends/op_layout.h"
 
-typedef struct pool_geom {
-  int64_t n, c, h, w, oh, ow;
-  int64_t kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
-} pool_geom;
-
-/* Smallest and largest valid output length along one dim (floor and ceil rounding). */
-static void pool_out_range(int64_t in, int64_t pad_begin, int64_t pad_end, int64_t k, int64_t dil, int64_t stride,
-                           int64_t *lo, int64_t *hi) {
-  int64_t span = in + pad_begin + pad_end - dil * (k - 1) - 1;
-  if (span < 0) {
-    *lo = *hi = 0;
-    return;
-  }
-  *lo = span / stride + 1;
-  *hi = (span + stride - 1) / stride + 1;
-}
+/* The window geometry and its checks are the ones every backend shares (op_layout.c). */
+typedef gt_op_pool_geom pool_geom;
 
 static gt_status pool_check(const gt_op_call *call, pool_geom *g, gt_error *err) {
-  gt_status st = gt_ref_check_call(call, 1, 1, err);
-  if (st != GT_OK) return st;
-  const gt_pool_params *p = &call->node->p.pool;
-  const gt_tensor *x = call->in[0], *y = call->out;
-  char a[96], b[96];
-  if (x->ndim != 4 || y->ndim != 4 || y->shape[0] != x->shape[0] || y->shape[1] != x->shape[1])
-    return gt_ref_fail(call, err, GT_ERR_SHAPE, "x %s and y %s must be [N, C, H, W] and [N, C, OH, OW]",
-                       gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(y->ndim, y->shape, b, sizeof b));
-  if (p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 ||
-      p->dilation_w < 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
-    return gt_ref_fail(call, err, GT_ERR_USAGE,
-                       "bad params: kernel %dx%d, strides %dx%d, dilations %dx%d (all >= 1), pads %d,%d,%d,%d (>= 0)",
-                       p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
-                       p->pad_left, p->pad_bottom, p->pad_right);
-  g->n = x->shape[0], g->c = x->shape[1], g->h = x->shape[2], g->w = x->shape[3];
-  g->oh = y->shape[2], g->ow = y->shape[3];
-  g->kh = p->kernel_h, g->kw = p->kernel_w, g->sh = p->stride_h, g->sw = p->stride_w;
-  g->dh = p->dilation_h, g->dw = p->dilation_w;
-  g->pt = p->pad_top, g->pl = p->pad_left, g->pb = p->pad_bottom, g->pr = p->pad_right;
-  int64_t lo_h, hi_h, lo_w, hi_w;
-  pool_out_range(g->h, g->pt, g->pb, g->kh, g->dh, g->sh, &lo_h, &hi_h);
-  pool_out_range(g->w, g->pl, g->pr, g->kw, g->dw, g->sw, &lo_w, &hi_w);
-  if (g->oh < lo_h || g->oh > hi_h || g->ow < lo_w || g->ow > hi_w)
-    return gt_ref_fail(call, err, GT_ERR_SHAPE, "output %s: OH must be in %lld..%lld and OW in %lld..%lld",
-                       gt_shape_format(y->ndim, y->shape, a, sizeof a), (long long)lo_h, (long long)hi_h,
-                       (long long)lo_w, (long long)hi_w);
-  return GT_OK;
+  return gt_op_pool_geom_of("ref", call, g, err);
 }
 
 /* Input row (or column) of tap t of output position o. */

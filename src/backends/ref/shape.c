@@ -2,6 +2,8 @@
  * element (or a pad constant), so every backward is "add dy at the element it came from". */
 #include "ref_ops.h"
 
+#include "backends/op_layout.h"
+
 #include <string.h>
 
 /* ---- Reshape: x [any] -> y [same element count]; row-major order is kept. ---- */
@@ -92,34 +94,9 @@ gt_status gt_ref_transpose_backward(gt_backend *be, const gt_op_call *call, cons
 
 /* ---- Concat: inputs [.., L_i, ..] joined along `axis` into y [.., sum L_i, ..]. ---- */
 
-/* Sets outer (product of the dims before axis) and inner (after axis). */
+/* Sets outer (product of the dims before axis) and inner (after axis); shared rules (op_layout.c). */
 static gt_status concat_check(const gt_op_call *call, int64_t *outer, int64_t *inner, gt_error *err) {
-  gt_status st = gt_ref_check_call(call, 1, 1 << 20, err);
-  if (st != GT_OK) return st;
-  const gt_tensor *y = call->out;
-  int axis = call->node->p.concat.axis;
-  char a[96], b[96];
-  if (axis < 0 || axis >= y->ndim)
-    return gt_ref_fail(call, err, GT_ERR_USAGE, "axis %d is outside 0..%d", axis, y->ndim - 1);
-  int64_t along = 0;
-  for (int i = 0; i < call->node->n_inputs; i++) {
-    const gt_tensor *x = call->in[i];
-    int ok = x->ndim == y->ndim;
-    for (int d = 0; ok && d < y->ndim; d++) ok = d == axis || x->shape[d] == y->shape[d];
-    if (!ok)
-      return gt_ref_fail(call, err, GT_ERR_SHAPE, "input %d %s does not fit output %s off axis %d", i,
-                         gt_shape_format(x->ndim, x->shape, a, sizeof a), gt_shape_format(y->ndim, y->shape, b, sizeof b),
-                         axis);
-    along += x->shape[axis];
-  }
-  if (along != y->shape[axis])
-    return gt_ref_fail(call, err, GT_ERR_SHAPE, "inputs add up to %lld along axis %d, output has %lld",
-                       (long long)along, axis, (long long)y->shape[axis]);
-  *outer = 1;
-  *inner = 1;
-  for (int d = 0; d < axis; d++) *outer *= y->shape[d];
-  for (int d = axis + 1; d < y->ndim; d++) *inner *= y->shape[d];
-  return GT_OK;
+  return gt_op_concat_check("ref", call, outer, inner, err);
 }
 
 gt_status gt_ref_concat_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
