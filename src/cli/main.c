@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/omp_wait.h"
 
 typedef struct command {
   const char *name;
@@ -28,6 +29,7 @@ static void print_usage(FILE *to) {
 }
 
 int main(int argc, char **argv) {
+  gt_cli_omp_wait_setup(argv);
   if (argc < 2) {
     print_usage(stderr);
     return 2;
