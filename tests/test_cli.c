@@ -181,6 +181,26 @@ static void test_attack_pgd_json(void) {
   cJSON_Delete(b);
 }
 
+/* Without OMP_WAIT_POLICY / GOMP_SPINCOUNT the CLI executes itself once more with a short
+ * spin count (src/cli/omp_wait.c); ctest sets OMP_WAIT_POLICY, so this case clears both. The
+ * re-executed program must see the same arguments and give the same answer. */
+static void test_reexec_with_spincount(void) {
+  int rc = run("eval --model '" CNN "' --data npy:'" GT_FIXTURES_DIR "/models/cnn.x.npy','" GT_FIXTURES_DIR
+               "/models/cnn.y.npy' --backend cpu --json");
+  GT_CHECK(rc == 0, "rc %d: %s", rc, g_err);
+  char expected[sizeof g_out];
+  snprintf(expected, sizeof expected, "%s", g_out);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT '%s' eval --model '" CNN "' --data npy:'" GT_FIXTURES_DIR
+           "/models/cnn.x.npy','" GT_FIXTURES_DIR "/models/cnn.y.npy' --backend cpu --json",
+           GT_CLI_PATH);
+  rc = gt_test_run_command(cmd, g_out, sizeof g_out, g_err, sizeof g_err);
+  GT_CHECK(rc == 0, "rc %d after the re-exec: %s", rc, g_err);
+  const char *a = strstr(expected, "\"correct\""), *b = strstr(g_out, "\"correct\"");
+  GT_CHECK(a && b && strncmp(a, b, 20) == 0, "same answer with and without the re-exec: %s vs %s", expected, g_out);
+}
+
 int main(void) {
   gt_test_run("help and usage errors", test_help_and_usage);
   gt_test_run("bad inputs give exit 1 naming the file", test_bad_inputs);
@@ -188,5 +208,6 @@ int main(void) {
   gt_test_run("info", test_info);
   gt_test_run("attack usage errors", test_attack_usage);
   gt_test_run("attack pgd --json --save-adv", test_attack_pgd_json);
+  gt_test_run("re-exec with a short OpenMP spin", test_reexec_with_spincount);
   return gt_test_finish();
 }
