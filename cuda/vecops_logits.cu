@@ -27,9 +27,7 @@ __global__ void gt_vec_success_kernel(const float *logits, int64_t n, int k, con
 gt_status gt_cuda_vec_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
                               const int32_t *targets, int32_t *flags, gt_error *err) {
   const char *op = "success";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, k, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "flags", flags, n, err);
+  gt_status st = gt_vec_check_logit_rows(GT_VEC_WHO, op, logits, n, k, "flags", flags, err);
   if (st == GT_OK) st = check_classes(be, op, labels, targets, n, k, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_success_kernel, GT_VEC_GRID(n), logits, n, k, labels, targets, flags);
@@ -42,9 +40,7 @@ __global__ void gt_vec_argmax_kernel(const float *logits, int64_t n, int k, int3
 }
 
 gt_status gt_cuda_vec_argmax(gt_backend *be, const float *logits, int64_t n, int k, int32_t *out, gt_error *err) {
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, "argmax", n, k, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, "argmax", "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, "argmax", "out", out, n, err);
+  gt_status st = gt_vec_check_logit_rows(GT_VEC_WHO, "argmax", logits, n, k, "out", out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_argmax_kernel, GT_VEC_GRID(n), logits, n, k, out);
   GT_LAUNCH_CHECK();
@@ -57,12 +53,7 @@ __global__ void gt_vec_topk_kernel(const float *logits, int64_t n, int k, int kk
 
 gt_status gt_cuda_vec_topk_classes(gt_backend *be, const float *logits, int64_t n, int k, int kk, int32_t *out,
                                    gt_error *err) {
-  const char *op = "topk_classes";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, k, err);
-  if (st == GT_OK && (kk < 1 || kk > k))
-    st = gt_error_set(err, GT_ERR_USAGE, GT_VEC_WHO " vec %s: %d classes asked of %d", op, kk, k);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_topk(GT_VEC_WHO, logits, n, k, kk, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_topk_kernel, GT_VEC_GRID(n), logits, n, k, kk, out);
   GT_LAUNCH_CHECK();

@@ -141,3 +141,20 @@ gt_status gt_vec_check_random(const char *who, const gt_vec_random *r, gt_error 
                         (long long)r->sample_ids[i], (long long)i);
   return st;
 }
+
+gt_status gt_vec_check_logit_rows(const char *who, const char *op, const float *logits, int64_t n, int k,
+                                  const char *out_name, const void *out, gt_error *err) {
+  gt_status st = gt_vec_check_rows(who, op, n, k, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "logits", logits, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, out_name, out, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_topk(const char *who, const float *logits, int64_t n, int k, int kk, const int32_t *out,
+                            gt_error *err) {
+  gt_status st = gt_vec_check_rows(who, "topk_classes", n, k, err);
+  if (st == GT_OK && (kk < 1 || kk > k))
+    return gt_error_set(err, GT_ERR_USAGE, "%s vec topk_classes: %d classes asked of %d", who, kk, k);
+  if (st == GT_OK) st = gt_vec_check_logit_rows(who, "topk_classes", logits, n, k, "out", out, err);
+  return st;
+}

@@ -52,6 +52,13 @@ gt_status gt_vec_check_logit_loss(const char *who, gt_loss_kind kind, const floa
                                   const int32_t *labels, const int32_t *targets, const float *out, gt_error *err);
 gt_status gt_vec_check_square(const char *who, const char *op, const gt_vec_square *sq, int step, gt_error *err);
 
+/* Logits readers (success, argmax, topk_classes): logits [n, k] and the per-row output [n] (or
+ * [n, kk]); class arrays are checked by the caller where they are host-readable. */
+gt_status gt_vec_check_logit_rows(const char *who, const char *op, const float *logits, int64_t n, int k,
+                                  const char *out_name, const void *out, gt_error *err);
+gt_status gt_vec_check_topk(const char *who, const float *logits, int64_t n, int k, int kk, const int32_t *out,
+                            gt_error *err);
+
 /* The whole argument set of tanh_adam_step (defined in vecops_tanh.c). */
 gt_status gt_vec_check_tanh_adam(const char *who, const gt_vec_tanh_adam *a, gt_error *err);
 

@@ -210,9 +210,7 @@ static gt_status cpu_random_fill(gt_backend *be, const gt_vec_random *r, gt_erro
 static gt_status cpu_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
                              const int32_t *targets, int32_t *flags, gt_error *err) {
   const char *op = "success";
-  gt_status st = gt_vec_check_rows(WHO, op, n, k, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "flags", flags, n, err);
+  gt_status st = gt_vec_check_logit_rows(WHO, op, logits, n, k, "flags", flags, err);
   if (st == GT_OK) st = gt_vec_check_classes(WHO, op, "labels", labels, n, k, err);
   if (st == GT_OK && targets) st = gt_vec_check_classes(WHO, op, "targets", targets, n, k, err);
   if (st != GT_OK) return st;
@@ -222,9 +220,7 @@ static gt_status cpu_success(gt_backend *be, const float *logits, int64_t n, int
 }
 
 static gt_status cpu_argmax(gt_backend *be, const float *logits, int64_t n, int k, int32_t *out, gt_error *err) {
-  gt_status st = gt_vec_check_rows(WHO, "argmax", n, k, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "argmax", "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "argmax", "out", out, n, err);
+  gt_status st = gt_vec_check_logit_rows(WHO, "argmax", logits, n, k, "out", out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) out[i] = gt_logits_argmax(logits + i * k, k);
   return GT_OK;
@@ -232,12 +228,7 @@ static gt_status cpu_argmax(gt_backend *be, const float *logits, int64_t n, int 
 
 static gt_status cpu_topk_classes(gt_backend *be, const float *logits, int64_t n, int k, int kk, int32_t *out,
                                   gt_error *err) {
-  const char *op = "topk_classes";
-  gt_status st = gt_vec_check_rows(WHO, op, n, k, err);
-  if (st == GT_OK && (kk < 1 || kk > k))
-    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: %d classes asked of %d", op, kk, k);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "logits", logits, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_topk(WHO, logits, n, k, kk, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, (int64_t)k * kk))
   for (int64_t i = 0; i < n; i++) gt_logits_topk(logits + i * k, k, kk, out + i * kk);
