@@ -1,7 +1,7 @@
 /* Gradient-masking probes (gauntlet/masking.h): every flag fires on a deliberately masked model and
  * stays quiet on normal ones.
  *
- * Masked models are built here with the ONNX builder on 1x4x4 inputs (d = 16, 3 classes):
+ * Masked models are built here (support/clip_models.h) on 1x4x4 inputs (d = 16, 3 classes):
  *   smooth:    s = mean(x) - 0.1 -> Clip(-1, 1) -> logits = [s, -s, -0.5]  (class 0 when mean > 0.1)
  *   saturated: the same with s multiplied by 1000 before the Clip, so the Clip saturates and the
  *              input gradient is exactly 0 (zero_gradients; the unbounded attack cannot move:
@@ -23,6 +23,7 @@
 #include "checks/masking_checks.h"
 #include "gt_test.h"
 #include "support/attack_bench.h"
+#include "support/clip_models.h"
 #include "support/onnx_builder.h"
 
 #define SYN_N 64
@@ -40,31 +41,10 @@ static const char *syn_write(syn_kind kind, char *buf, size_t size) {
   char name[64];
   snprintf(name, sizeof name, "masking_%s.onnx", syn_name(kind));
   gt_test_tmp_path(name, buf, size);
-  gt_ob_model *m = gt_ob_model_create(13);
-  int64_t xs[4] = {-1, 1, 4, 4}, w1s[2] = {1, SYN_D}, b1s[1] = {1}, w2s[2] = {3, 1}, b2s[1] = {3}, sc[1] = {1};
-  float w1[SYN_D], b1[1] = {-0.1f}, w2[3] = {1.0f, -1.0f, 0.0f}, b2[3] = {0.0f, 0.0f, -0.5f};
-  float lo[1] = {-1.0f}, hi[1] = {1.0f}, gain[1] = {1000.0f}, huge[1] = {1e20f};
-  for (int i = 0; i < SYN_D; i++) w1[i] = 1.0f / SYN_D;
-  gt_ob_input(m, "x", GT_OB_FLOAT, 4, xs);
-  gt_ob_init_float(m, "W1", 2, w1s, w1);
-  gt_ob_init_float(m, "B1", 1, b1s, b1);
-  gt_ob_init_float(m, "W2", 2, w2s, w2);
-  gt_ob_init_float(m, "B2", 1, b2s, b2);
-  gt_ob_init_float(m, "lo", 0, sc, lo);
-  gt_ob_init_float(m, "hi", 0, sc, hi);
-  gt_ob_init_float(m, "gain", 1, sc, gain);
+  gt_ob_model *m = gt_clip_model(1.0f / SYN_D, -0.1f, kind == SYN_SATURATED ? 1000.0f : 1.0f);
+  int64_t sc[1] = {1};
+  float huge[1] = {1e20f};
   gt_ob_init_float(m, "huge", 1, sc, huge);
-  gt_ob_node_add(m, "Flatten", "flat", "x", "f");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc1", "f,W1,B1", "s"), "transB", 1);
-  const char *pre = "s";
-  if (kind == SYN_SATURATED) {
-    gt_ob_node_add(m, "Mul", "gain", "s,gain", "g");
-    pre = "g";
-  }
-  char in[32];
-  snprintf(in, sizeof in, "%s,lo,hi", pre);
-  gt_ob_node_add(m, "Clip", "clip", in, "c");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc2", "c,W2,B2", "z"), "transB", 1);
   const char *out = "z";
   if (kind == SYN_SOFTMAX) {
     gt_ob_attr_int(gt_ob_node_add(m, "Softmax", "softmax", "z", "p"), "axis", 1);
