@@ -401,24 +401,31 @@ static void write_pngs(const char *root, const char *const *names, const png_spe
   }
 }
 
-/* Loads png:<root> and checks its shape, classes, labels and every element of want [n, c*h*w]. */
+/* Loads spec and checks its shape, class count and labels [n]; NULL after a failed load. */
+static gt_dataset *load_checked(const char *spec, int64_t n, int c, int h, int w, int k, const int *labels) {
+  gt_error err = {0};
+  gt_dataset *ds = NULL;
+  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  if (!ds) return NULL;
+  GT_CHECK(ds->n == n && ds->c == c && ds->h == h && ds->w == w && ds->n_classes == k, "n %lld c %d h %d w %d k %d",
+           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
+  for (int64_t i = 0; i < n && i < ds->n; i++)
+    GT_CHECK(ds->labels[i] == labels[i], "label %lld = %d", (long long)i, ds->labels[i]);
+  return ds;
+}
+
+/* Loads png:<root> and checks it as load_checked does, and every element against want [n, c*h*w]. */
 static void check_png_tree(const char *root, int64_t n, int c, int h, int w, int k, const int *labels,
                            const float *want) {
   char spec[600];
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
   snprintf(spec, sizeof spec, "png:%s", root);
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  gt_dataset *ds = load_checked(spec, n, c, h, w, k, labels);
   if (!ds) return;
-  GT_CHECK(ds->n == n && ds->c == c && ds->h == h && ds->w == w && ds->n_classes == k, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
   int64_t d = (int64_t)c * h * w;
-  for (int64_t i = 0; i < n && i < ds->n; i++) {
-    GT_CHECK(ds->labels[i] == labels[i], "label %lld = %d", (long long)i, ds->labels[i]);
+  for (int64_t i = 0; i < n && i < ds->n; i++)
     for (int64_t e = 0; e < d; e++)
       GT_CHECK(ds->images[i * d + e] == want[i * d + e], "image %lld element %lld: %.9g vs %.9g", (long long)i,
                (long long)e, ds->images[i * d + e], want[i * d + e]);
-  }
   gt_dataset_free(ds);
 }
 
@@ -533,13 +540,9 @@ static void test_npy_u1_nchw(void) {
                      16),
            "write");
   snprintf(spec, sizeof spec, "npy:%s,%s", x, y);
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  const int want_labels[2] = {7, 2};
+  gt_dataset *ds = load_checked(spec, 2, 3, 2, 2, 8, want_labels);
   if (!ds) return;
-  GT_CHECK(ds->n == 2 && ds->c == 3 && ds->h == 2 && ds->w == 2 && ds->n_classes == 8, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  GT_CHECK(ds->labels[0] == 7 && ds->labels[1] == 2, "labels %d %d", ds->labels[0], ds->labels[1]);
   for (int i = 0; i < 24; i++)
     GT_CHECK(ds->images[i] == (float)(i * 11) / 255.0f, "value %d: %.9g", i, ds->images[i]);
   gt_dataset_free(ds);
@@ -558,13 +561,9 @@ static void test_npy_f4_nhwc(void) {
                      labels, sizeof labels),
            "write");
   snprintf(spec, sizeof spec, "npy:%s,%s", x, y);
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  const int want_labels[2] = {1, 0};
+  gt_dataset *ds = load_checked(spec, 2, 3, 2, 2, 2, want_labels);
   if (!ds) return;
-  GT_CHECK(ds->n == 2 && ds->c == 3 && ds->h == 2 && ds->w == 2 && ds->n_classes == 2, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  GT_CHECK(ds->labels[0] == 1 && ds->labels[1] == 0, "labels %d %d", ds->labels[0], ds->labels[1]);
   /* File index ((n * 2 + y) * 2 + x) * 3 + ch lands at ((n * 3 + ch) * 2 + y) * 2 + x. */
   for (int n = 0; n < 2; n++)
     for (int ch = 0; ch < 3; ch++)
