@@ -8,29 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../attacks/apgd_schedule.h"
 #include "gauntlet/attack.h"
 #include "gauntlet/backend.h"
-#include "gauntlet/data.h"
-#include "gauntlet/hd/logits.h"
-#include "gauntlet/hd/project.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
+#include "support/attack_invariants.h"
+#include "support/test_rng.h"
+#include "support/toy_models.h"
 
 #define SIDE 4
 #define D (SIDE * SIDE) /* inputs are [N, 1, 4, 4] */
 #define HID 12
 #define KMLP 6
-#define NPTS 37 /* an odd number of points */
-#define MAXB 64
-
-static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+#define NPTS GT_TOY_NPTS
 
 /* The small configuration: asked for, or in a sanitizer build (about 10x slower). */
 static int quick(void) {
@@ -123,155 +116,27 @@ static void test_step_decisions(void) {
 
 /* ---- hand-built models ---- */
 
-static gt_graph *linear_graph(int k, const float *w, const float *b) {
-  gt_error err = {0};
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, SIDE, SIDE}, flat[2] = {GT_DIM_BATCH, D}, logits[2] = {GT_DIM_BATCH, k};
-  int64_t w_shape[2] = {k, D}, b_shape[1] = {k};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int wv = gt_graph_add_value(g, "W", 0, 2, w_shape, w, &err);
-  int bv = gt_graph_add_value(g, "b", 0, 1, b_shape, b, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int a_x[1] = {x}, a_fc[3] = {f, wv, bv};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
-}
+static gt_graph *linear_graph(const float *w, const float *b) { return gt_toy_linear_graph(1, SIDE, SIDE, 2, w, b); }
 
 /* x [N,1,4,4] -> flatten [N,16] -> fc1 [N,12] -> relu -> fc2 [N,k]. */
 static gt_graph *mlp_graph(int k) {
-  gt_error err = {0};
-  float w1[HID * D], b1[HID], w2[KMLP * HID], b2[KMLP];
-  g_state = 4242;
-  for (int i = 0; i < HID * D; i++) w1[i] = (float)(2 * urand() - 1);
-  for (int i = 0; i < HID; i++) b1[i] = (float)(urand() - 0.5);
-  for (int i = 0; i < k * HID; i++) w2[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < k; i++) b2[i] = (float)(0.5 * urand() - 0.25);
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, SIDE, SIDE}, flat[2] = {GT_DIM_BATCH, D}, hid[2] = {GT_DIM_BATCH, HID},
-          out[2] = {GT_DIM_BATCH, k};
-  int64_t s_w1[2] = {HID, D}, s_b1[1] = {HID}, s_w2[2] = {k, HID}, s_b2[1] = {k};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
-  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
-  int h = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
-  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
-  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
-  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
-  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {h}, a_fc2[3] = {r, vw2, vb2};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, h, &err);
-  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+  return gt_toy_mlp_graph(
+      &(gt_toy_mlp_spec){.c = 1, .h = SIDE, .w = SIDE, .hidden = HID, .k = k, .seed = 4242, .w1_range = 1});
 }
 
-typedef struct fixture {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  int k;
-  float x[NPTS * D];
-  int32_t labels[NPTS];
-  int64_t ids[NPTS];
-} fixture;
-
-static void predict(fixture *f, const float *x, int64_t n, int32_t *pred) {
-  gt_error err = {0};
-  void *dev = NULL;
-  float logits[NPTS * KMLP];
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, (size_t)(n * D) * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, x, (size_t)(n * D) * sizeof(float), &err);
-  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
-  io->copy_to_host(f->be, logits, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
-  for (int64_t i = 0; i < n; i++) pred[i] = gt_logits_argmax(logits + i * f->k, f->k);
-  io->buffer_free(f->be, dev);
+/* Points in [lo, hi]^D with every 7th label wrong; ids 500, 507, ... */
+static void make_points(gt_toy *f, double lo, double hi, uint64_t seed) {
+  gt_toy_make_points(f, lo, hi, seed, 500, 7);
 }
 
-static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k) {
-  gt_error err = {0};
-  memset(f, 0, sizeof *f);
-  f->g = g;
-  f->k = k;
-  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
-  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
-  return 1;
-}
-
-static void fixture_close(fixture *f) {
-  gt_model_free(f->m);
-  gt_backend_free(f->be);
-  gt_graph_free(f->g);
-}
-
-/* Points in [lo, hi]^D labelled with the model's prediction, except every 7th (a clean error the
- * run must not attack); ids are sparse original indices. */
-static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
-  g_state = seed;
-  for (int i = 0; i < NPTS * D; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
-  int32_t pred[NPTS];
-  predict(f, f->x, NPTS, pred);
-  for (int i = 0; i < NPTS; i++) {
-    f->labels[i] = i % 7 == 6 ? (pred[i] + 1) % f->k : pred[i];
-    f->ids[i] = 500 + 7 * i;
-  }
-}
-
-static gt_attack_points points_of(fixture *f) {
-  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
-  return p;
-}
-
-static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv) {
-  const gt_attack_config *c = &r->config;
-  GT_CHECK(r->n == NPTS, "%s: %lld results", what, (long long)r->n);
-  if (r->n != NPTS) return;
-  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust %lld > clean %lld", what, (long long)r->n_robust,
-           (long long)r->n_clean_correct);
-  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
-           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
-           (long long)r->n_nonfinite, (long long)r->n_over_eps);
-  int32_t pred[NPTS];
-  predict(f, x_adv, NPTS, pred);
-  int64_t robust = 0;
-  for (int i = 0; i < NPTS; i++) {
-    const float *xa = x_adv + i * D, *x = f->x + i * D;
-    double dist = gt_lp_norm_row(c->norm, xa, x, D);
-    GT_CHECK(dist <= (double)c->eps + 1e-6, "%s: point %d at distance %.9g > eps %g", what, i, dist, (double)c->eps);
-    for (int j = 0; j < D; j++) GT_CHECK(xa[j] >= 0.0f && xa[j] <= 1.0f, "%s: point %d leaves [0,1]", what, i);
-    if (r->success[i]) {
-      GT_CHECK(r->clean_correct[i], "%s: point %d broken but clean-misclassified", what, i);
-      GT_CHECK(pred[i] != f->labels[i], "%s: point %d counted broken but re-evaluates to its label", what, i);
-    } else {
-      GT_CHECK(memcmp(xa, x, D * sizeof(float)) == 0, "%s: unbroken point %d is not returned clean", what, i);
-    }
-    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean-misclassified point %d was attacked", what, i);
-    robust += r->clean_correct[i] && !r->success[i];
-  }
-  GT_CHECK(robust == r->n_robust, "%s: robust count %lld vs %lld", what, (long long)robust, (long long)r->n_robust);
+/* The invariants of a bounded attack's run (attack_invariants.h). */
+static void check_invariants(gt_toy *f, const char *what, const gt_attack_result *r, const float *x_adv) {
+  static const gt_toy_expect bounded = {.bound = GT_TOY_ALL_WITHIN_EPS};
+  gt_toy_check_run(f, what, r, x_adv, &bounded);
 }
 
 static int same_results(const gt_attack_result *a, const gt_attack_result *b, const float *xa, const float *xb) {
-  size_t n = (size_t)a->n;
-  return a->n == b->n && !memcmp(a->success, b->success, n * 4) && !memcmp(a->adv_pred, b->adv_pred, n * 4) &&
-         !memcmp(a->norm, b->norm, n * 4) && !memcmp(a->forward, b->forward, n * 8) &&
-         !memcmp(a->backward, b->backward, n * 8) && !memcmp(a->target, b->target, n * 4) &&
-         !memcmp(xa, xb, n * D * sizeof(float));
-}
-
-static gt_status run_attack(fixture *f, const char *name, const gt_attack_config *cfg, float *x_adv,
-                            gt_attack_result *r, gt_error *err) {
-  gt_attack_points pts = points_of(f);
-  memset(r, 0, sizeof *r);
-  return gt_attack_run(name, cfg, f->m, &pts, x_adv, r, err);
+  return gt_toy_same_results(a, b, xa, xb, D);
 }
 
 typedef struct apgd_case {
@@ -291,8 +156,8 @@ static const apgd_case g_cases[] = {
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
 static void invariants_on(const char *backend) {
-  fixture f;
-  if (!fixture_open(&f, backend, mlp_graph(KMLP), KMLP)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, backend, mlp_graph(KMLP))) return;
   make_points(&f, 0.0, 1.0, 7);
   for (int c = 0; c < N_CASES; c++) {
     const apgd_case *ac = &g_cases[c];
@@ -313,7 +178,7 @@ static void invariants_on(const char *backend) {
     float xa[NPTS * D], xb[NPTS * D], xc[NPTS * D];
     gt_attack_result a, b, cbig;
     gt_error err = {0};
-    if (!GT_CHECK(run_attack(&f, ac->name, &cfg, xa, &a, &err) == GT_OK, "%s: %s", what, err.message)) continue;
+    if (!GT_CHECK(gt_toy_attack(&f, ac->name, &cfg, xa, &a, &err) == GT_OK, "%s: %s", what, err.message)) continue;
     check_invariants(&f, what, &a, xa);
     GT_CHECK(a.n_robust < a.n_clean_correct, "%s: the attack broke nothing (%lld robust of %lld)", what,
              (long long)a.n_robust, (long long)a.n_clean_correct);
@@ -333,11 +198,11 @@ static void invariants_on(const char *backend) {
     }
     GT_CHECK(a.config.steps == cfg.steps && a.config.random_start == 1, "%s: config as run", what);
     /* Same seed, same bytes. */
-    if (GT_CHECK(run_attack(&f, ac->name, &cfg, xb, &b, &err) == GT_OK, "%s: %s", what, err.message))
+    if (GT_CHECK(gt_toy_attack(&f, ac->name, &cfg, xb, &b, &err) == GT_OK, "%s: %s", what, err.message))
       GT_CHECK(same_results(&a, &b, xa, xb), "%s: a second run with the same seed differs", what);
     /* Another batch size changes nothing per point on ref. */
     cfg.batch = NPTS;
-    if (GT_CHECK(run_attack(&f, ac->name, &cfg, xc, &cbig, &err) == GT_OK, "%s: %s", what, err.message)) {
+    if (GT_CHECK(gt_toy_attack(&f, ac->name, &cfg, xc, &cbig, &err) == GT_OK, "%s: %s", what, err.message)) {
       check_invariants(&f, what, &cbig, xc);
       if (!strcmp(backend, "ref"))
         GT_CHECK(same_results(&a, &cbig, xa, xc), "%s: batch 8 and batch 37 give different per-point results", what);
@@ -346,7 +211,7 @@ static void invariants_on(const char *backend) {
     gt_attack_result_free(&b);
     gt_attack_result_free(&cbig);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_invariants_ref(void) { invariants_on("ref"); }
@@ -356,8 +221,8 @@ static void test_invariants_cpu(void) { invariants_on("cpu"); }
  * for a point that survives everything; fewer for broken points. A different seed changes the
  * random start. */
 static void test_pass_counts(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(KMLP), KMLP)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph(KMLP))) return;
   make_points(&f, 0.0, 1.0, 19);
   for (int norm = 0; norm < GT_NORM_COUNT; norm++) {
     const float eps[GT_NORM_COUNT] = {0.02f, 0.04f, 0.1f};
@@ -372,7 +237,7 @@ static void test_pass_counts(void) {
     float xa[NPTS * D], xb[NPTS * D];
     gt_attack_result r, r2;
     gt_error err = {0};
-    if (!GT_CHECK(run_attack(&f, "apgd-t", &cfg, xa, &r, &err) == GT_OK, "%s", err.message)) continue;
+    if (!GT_CHECK(gt_toy_attack(&f, "apgd-t", &cfg, xa, &r, &err) == GT_OK, "%s", err.message)) continue;
     int64_t runs = 3 * 2, fwd = norm == GT_NORM_L1 ? 12 + 3 : 12 + 1;
     int survivors = 0;
     for (int i = 0; i < NPTS; i++) {
@@ -385,13 +250,13 @@ static void test_pass_counts(void) {
     }
     GT_CHECK(survivors > 0, "%s: no survivor to count passes on", gt_norm_name((gt_norm)norm));
     cfg.seed = 99;
-    if (GT_CHECK(run_attack(&f, "apgd-t", &cfg, xb, &r2, &err) == GT_OK, "%s", err.message))
+    if (GT_CHECK(gt_toy_attack(&f, "apgd-t", &cfg, xb, &r2, &err) == GT_OK, "%s", err.message))
       GT_CHECK(!same_results(&r, &r2, xa, xb) || r.n_robust == r.n_clean_correct,
                "%s: seeds 0 and 99 gave identical runs", gt_norm_name((gt_norm)norm));
     gt_attack_result_free(&r);
     gt_attack_result_free(&r2);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* Linear binary classifier: logit_0 = 0, logit_1 = w.x + b with f vanishing at x = 0.5. The
@@ -417,8 +282,8 @@ static void closed_form_on(gt_norm norm, const float *w_row, const float eps_lis
   }
   if (norm == GT_NORM_L2) dual = sqrt(dual);
   b[1] = (float)-sum;
-  fixture f;
-  if (!fixture_open(&f, "ref", linear_graph(2, w, b), 2)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", linear_graph(w, b))) return;
   make_points(&f, 0.4, 0.6, 11);
   for (int e = 0; e < 3; e++) {
     gt_attack_config cfg;
@@ -429,7 +294,7 @@ static void closed_form_on(gt_norm norm, const float *w_row, const float eps_lis
     float xa[NPTS * D];
     gt_attack_result r;
     gt_error err = {0};
-    if (!GT_CHECK(run_attack(&f, "apgd-ce", &cfg, xa, &r, &err) == GT_OK, "%s", err.message)) continue;
+    if (!GT_CHECK(gt_toy_attack(&f, "apgd-ce", &cfg, xa, &r, &err) == GT_OK, "%s", err.message)) continue;
     int inside = 0, outside = 0;
     for (int i = 0; i < NPTS; i++) {
       if (!r.clean_correct[i]) continue;
@@ -451,14 +316,14 @@ static void closed_form_on(gt_norm norm, const float *w_row, const float eps_lis
     check_invariants(&f, "apgd-ce linear", &r, xa);
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_closed_form_threshold(void) {
   float dense[D], tied[D];
-  g_state = 5;
+  uint64_t state = 5;
   for (int j = 0; j < D; j++) {
-    dense[j] = (float)(2 * urand() - 1);
+    dense[j] = (float)(2 * gt_test_lcg_uniform(&state) - 1);
     tied[j] = 0.0f;
   }
   dense[3] = 2.0f;
@@ -472,35 +337,35 @@ static void test_closed_form_threshold(void) {
 static void test_bad_configs(void) {
   float w[2 * D], b[2] = {0.0f, 0.0f};
   for (int j = 0; j < 2 * D; j++) w[j] = j < D ? 0.0f : 1.0f;
-  fixture lin, three;
-  if (!fixture_open(&lin, "ref", linear_graph(2, w, b), 2)) return;
+  gt_toy lin, three;
+  if (!gt_toy_open(&lin, "ref", linear_graph(w, b))) return;
   make_points(&lin, 0.4, 0.6, 3);
   gt_error err = {0};
   gt_attack_result r;
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
   cfg.eps = 0.1f;
-  GT_CHECK(run_attack(&lin, "apgd-dlr", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "3 classes"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-dlr", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "3 classes"),
            "DLR on 2 classes: %s", err.message);
-  GT_CHECK(run_attack(&lin, "apgd-t", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "4 classes"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-t", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "4 classes"),
            "targeted DLR on 2 classes: %s", err.message);
   cfg.loss = GT_LOSS_CW;
-  GT_CHECK(run_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "apgd-ce"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "apgd-ce"),
            "apgd-ce with the C&W loss: %s", err.message);
   cfg.loss = GT_LOSS_CE;
   cfg.norm = GT_NORM_L1;
   cfg.steps = 2;
-  GT_CHECK(run_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "3 steps"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "3 steps"),
            "L1 with 2 steps: %s", err.message);
   cfg.steps = 0;
   cfg.l1_sparsity = 0.1f;
-  GT_CHECK(run_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "sparsity"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "sparsity"),
            "L1 sparsity: %s", err.message);
   cfg.l1_sparsity = 0.0f;
   cfg.norm = GT_NORM_LINF;
   cfg.random_start = 0;
   cfg.restarts = 3;
-  GT_CHECK(run_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "restart"),
+  GT_CHECK(gt_toy_attack(&lin, "apgd-ce", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "restart"),
            "restarts without a random start: %s", err.message);
   /* eps 0: nothing breaks, nothing moves (every norm, with and without a random start). */
   cfg.restarts = 1;
@@ -511,50 +376,33 @@ static void test_bad_configs(void) {
       cfg.norm = (gt_norm)norm;
       cfg.random_start = rs;
       cfg.steps = 5;
-      if (GT_CHECK(run_attack(&lin, "apgd-ce", &cfg, xa, &r, &err) == GT_OK, "%s", err.message))
+      if (GT_CHECK(gt_toy_attack(&lin, "apgd-ce", &cfg, xa, &r, &err) == GT_OK, "%s", err.message))
         GT_CHECK(r.n_robust == r.n_clean_correct && memcmp(xa, lin.x, sizeof xa) == 0, "%s eps 0 changed something",
                  gt_norm_name((gt_norm)norm));
       gt_attack_result_free(&r);
     }
-  fixture_close(&lin);
+  gt_toy_close(&lin);
   /* Three classes: DLR works, targeted DLR does not. */
-  if (!fixture_open(&three, "ref", mlp_graph(3), 3)) return;
+  if (!gt_toy_open(&three, "ref", mlp_graph(3))) return;
   make_points(&three, 0.0, 1.0, 5);
   gt_attack_config_init(&cfg);
   cfg.eps = 0.1f;
   cfg.steps = 5;
-  GT_CHECK(run_attack(&three, "apgd-dlr", &cfg, NULL, &r, &err) == GT_OK, "DLR on 3 classes: %s", err.message);
+  GT_CHECK(gt_toy_attack(&three, "apgd-dlr", &cfg, NULL, &r, &err) == GT_OK, "DLR on 3 classes: %s", err.message);
   gt_attack_result_free(&r);
-  GT_CHECK(run_attack(&three, "apgd-t", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "4 classes"),
+  GT_CHECK(gt_toy_attack(&three, "apgd-t", &cfg, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "4 classes"),
            "targeted DLR on 3 classes: %s", err.message);
-  fixture_close(&three);
+  gt_toy_close(&three);
 }
 
 /* ---- strength on the committed cnn fixture ---- */
 
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void test_strength_cnn(void) {
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK) {
-    gt_test_skip("Fashion-MNIST not available: %s", err.message);
-    return;
-  }
   int64_t n = quick() ? 60 : 100;
   int steps = quick() ? 20 : 100;
-  gt_graph *g = NULL;
-  gt_backend *be = NULL;
-  gt_model *m = NULL;
-  int ok = GT_CHECK(gt_dataset_take_first(ds, n, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
-                    "%s", err.message) &&
-           GT_CHECK(gt_backend_create("cpu", &be, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_model_create(g, be, 128, &m, &err) == GT_OK, "%s", err.message);
+  gt_bench b;
+  int ok = gt_bench_open(&b, &(gt_bench_spec){.model = "cnn", .backend = "cpu", .max_batch = 128, .n = n,
+                                              .skip_without_data = 1});
   const char *names[4] = {"pgd", "apgd-ce", "apgd-dlr", "apgd-t"};
   gt_attack_result res[4];
   memset(res, 0, sizeof res);
@@ -570,14 +418,13 @@ static void test_strength_cnn(void) {
       cfg.targeted = GT_TARGET_TOP;
       cfg.n_target_ranks = 3;
     }
-    double t0 = seconds_now();
-    ok = GT_CHECK(gt_attack_run_dataset(names[a], &cfg, m, ds, NULL, &res[a], &err) == GT_OK, "%s: %s", names[a],
-                  err.message);
+    double t0 = gt_bench_seconds();
+    ok = gt_bench_run(&b, names[a], &cfg, NULL, &res[a]);
     if (!ok) break;
     ran++;
     printf("    cnn Linf 0.1, %lld points, %d steps: %-8s robust %lld of %lld clean (%.1f s, %lld fwd, %lld bwd)\n",
            (long long)n, steps, names[a], (long long)res[a].n_robust, (long long)res[a].n_clean_correct,
-           seconds_now() - t0, (long long)res[a].total.forward, (long long)res[a].total.backward);
+           gt_bench_seconds() - t0, (long long)res[a].total.forward, (long long)res[a].total.backward);
     GT_CHECK(res[a].n_unconfirmed == 0 && res[a].n_over_eps == 0 && res[a].n_nonfinite == 0, "%s: bad points",
              names[a]);
   }
@@ -598,10 +445,7 @@ static void test_strength_cnn(void) {
     GT_CHECK(res[1].n_robust < res[1].n_clean_correct, "apgd-ce broke nothing");
   }
   for (int a = 0; a < 4; a++) gt_attack_result_free(&res[a]);
-  gt_model_free(m);
-  gt_backend_free(be);
-  gt_graph_free(g);
-  gt_dataset_free(ds);
+  gt_bench_close(&b);
 }
 
 static void test_registry(void) {

@@ -11,20 +11,13 @@
 
 #include "gauntlet/attack.h"
 #include "gauntlet/backend.h"
-#include "gauntlet/hd/logits.h"
-#include "gauntlet/hd/project.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/attack_invariants.h"
+#include "support/toy_models.h"
 
-#define D 4       /* inputs are [N, 1, 2, 2] */
-#define NPTS 37   /* an odd number of points */
-#define MAXB 64
-
-static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+#define D 4 /* inputs are [N, 1, 2, 2] */
+#define NPTS GT_TOY_NPTS
 
 /* ---- models ---- */
 
@@ -32,120 +25,22 @@ static double urand(void) {
 static const float W_BIN[8] = {0, 0, 0, 0, 1.0f, -2.0f, 0.5f, 1.5f};
 static const float B_BIN[2] = {0.0f, -0.5f}; /* f vanishes at x = 0.5 everywhere */
 
-static gt_graph *linear_graph(int k, const float *w, const float *b) {
-  gt_error err = {0};
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, D}, logits[2] = {GT_DIM_BATCH, k};
-  int64_t w_shape[2] = {k, D}, b_shape[1] = {k};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int wv = gt_graph_add_value(g, "W", 0, 2, w_shape, w, &err);
-  int bv = gt_graph_add_value(g, "b", 0, 1, b_shape, b, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int a_x[1] = {x}, a_fc[3] = {f, wv, bv};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
-}
+static gt_graph *binary_graph(void) { return gt_toy_linear_graph(1, 2, 2, 2, W_BIN, B_BIN); }
 
 /* x [N,1,2,2] -> flatten [N,4] -> fc1 [N,8] -> relu -> fc2 [N,5]. */
 static gt_graph *mlp_graph(void) {
-  gt_error err = {0};
-  float w1[32], b1[8], w2[40], b2[5];
-  g_state = 99;
-  for (int i = 0; i < 32; i++) w1[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < 8; i++) b1[i] = (float)(urand() - 0.5);
-  for (int i = 0; i < 40; i++) w2[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < 5; i++) b2[i] = (float)(0.5 * urand() - 0.25);
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, D}, hid[2] = {GT_DIM_BATCH, 8},
-          out[2] = {GT_DIM_BATCH, 5};
-  int64_t s_w1[2] = {8, D}, s_b1[1] = {8}, s_w2[2] = {5, 8}, s_b2[1] = {5};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
-  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
-  int h = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
-  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
-  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
-  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
-  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {h}, a_fc2[3] = {r, vw2, vb2};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, h, &err);
-  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+  return gt_toy_mlp_graph(&(gt_toy_mlp_spec){.c = 1, .h = 2, .w = 2, .hidden = 8, .k = 5, .seed = 99, .w1_range = 2});
 }
 
-typedef struct fixture {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  int k;
-  float x[NPTS * D];
-  int32_t labels[NPTS];
-  int64_t ids[NPTS];
-} fixture;
-
-/* Host-side prediction of the model on n points (the test's own re-evaluation). */
-static void predict(fixture *f, const float *x, int64_t n, int32_t *pred) {
-  gt_error err = {0};
-  void *dev = NULL;
-  float logits[NPTS * 8];
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, (size_t)(n * D) * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, x, (size_t)(n * D) * sizeof(float), &err);
-  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
-  io->copy_to_host(f->be, logits, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
-  for (int64_t i = 0; i < n; i++) pred[i] = gt_logits_argmax(logits + i * f->k, f->k);
-  io->buffer_free(f->be, dev);
-}
-
-static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k) {
-  gt_error err = {0};
-  memset(f, 0, sizeof *f);
-  f->g = g;
-  f->k = k;
-  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
-  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
-  return 1;
-}
-
-static void fixture_close(fixture *f) {
-  gt_model_free(f->m);
-  gt_backend_free(f->be);
-  gt_graph_free(f->g);
-}
-
-/* Points near the middle of the box, labelled with the model's prediction, except every 7th point
- * whose label is wrong (a clean error the run must not attack). ids are sparse original indices. */
-static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
-  g_state = seed;
-  for (int i = 0; i < NPTS * D; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
-  int32_t pred[NPTS];
-  predict(f, f->x, NPTS, pred);
-  for (int i = 0; i < NPTS; i++) {
-    f->labels[i] = i % 7 == 6 ? (pred[i] + 1) % f->k : pred[i];
-    f->ids[i] = 1000 + 3 * i;
-  }
+/* Points near the middle of the box with every 7th label wrong; ids 1000, 1003, ... */
+static void make_points(gt_toy *f, double lo, double hi, uint64_t seed) {
+  gt_toy_make_points(f, lo, hi, seed, 1000, 3);
 }
 
 /* Classes of point i ranked by clean logit, best first (the test's own top-k). */
-static void clean_ranks(fixture *f, int i, int32_t ranks[5]) {
-  gt_error err = {0};
-  void *dev = NULL;
-  float z[8];
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, D * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, f->x + i * D, D * sizeof(float), &err);
-  gt_model_forward(f->m, dev, 1, &err);
-  io->copy_to_host(f->be, z, gt_model_logits(f->m), (size_t)f->k * sizeof(float), &err);
-  io->buffer_free(f->be, dev);
+static void clean_ranks(gt_toy *f, int i, int32_t ranks[5]) {
+  float z[GT_TOY_MAXK];
+  gt_toy_logits(f, f->x + i * D, 1, z);
   for (int a = 0; a < f->k; a++) ranks[a] = a;
   for (int a = 0; a < f->k; a++) /* insertion sort: higher logit first, lower index on ties */
     for (int b = a; b > 0 && (z[ranks[b]] > z[ranks[b - 1]] || (z[ranks[b]] == z[ranks[b - 1]] && ranks[b] < ranks[b - 1])); b--) {
@@ -155,57 +50,16 @@ static void clean_ranks(fixture *f, int i, int32_t ranks[5]) {
     }
 }
 
-static gt_attack_points points_of(fixture *f) {
-  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
-  return p;
-}
-
-/* The invariants every run must keep. */
-static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv) {
-  const gt_attack_config *c = &r->config;
-  GT_CHECK(r->n == NPTS, "%s: %lld results", what, (long long)r->n);
-  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust %lld > clean %lld", what, (long long)r->n_robust,
-           (long long)r->n_clean_correct);
-  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
-           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
-           (long long)r->n_nonfinite, (long long)r->n_over_eps);
-  int32_t pred[NPTS];
-  predict(f, x_adv, NPTS, pred);
-  int64_t robust = 0, fwd = 0, bwd = 0;
-  for (int i = 0; i < NPTS; i++) {
-    const float *xa = x_adv + i * D, *x = f->x + i * D;
-    double dist = gt_lp_norm_row(c->norm, xa, x, D);
-    GT_CHECK(dist <= (double)c->eps + 1e-6, "%s: point %d at distance %.9g > eps %g", what, i, dist, (double)c->eps);
-    for (int j = 0; j < D; j++) GT_CHECK(xa[j] >= 0.0f && xa[j] <= 1.0f, "%s: point %d leaves [0,1]", what, i);
-    GT_CHECK(r->clean_correct[i] == (f->labels[i] == r->clean_pred[i]), "%s: clean flag of point %d", what, i);
-    if (r->success[i]) {
-      GT_CHECK(r->clean_correct[i], "%s: point %d broken but clean-misclassified", what, i);
-      if (c->require_target_hit)
-        GT_CHECK(pred[i] == r->target[i], "%s: point %d predicted %d, target %d", what, i, pred[i], r->target[i]);
-      else
-        GT_CHECK(pred[i] != f->labels[i], "%s: point %d counted broken but re-evaluates to its label", what, i);
-      GT_CHECK(pred[i] == r->adv_pred[i], "%s: adv_pred of point %d", what, i);
-      GT_CHECK_CLOSE(r->norm[i], dist, 1e-6, 1e-6, "reported norm");
-    } else {
-      GT_CHECK(memcmp(xa, x, D * sizeof(float)) == 0, "%s: unbroken point %d is not returned clean", what, i);
-      GT_CHECK(r->norm[i] == 0.0f, "%s: unbroken point %d has a norm", what, i);
-    }
-    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean-misclassified point %d was attacked", what, i);
-    robust += r->clean_correct[i] && !r->success[i];
-    fwd += r->forward[i];
-    bwd += r->backward[i];
-  }
-  GT_CHECK(robust == r->n_robust, "%s: robust count %lld vs %lld", what, (long long)robust, (long long)r->n_robust);
-  GT_CHECK(fwd <= r->total.forward && bwd <= r->total.backward, "%s: per-point passes exceed the totals", what);
-  GT_CHECK(r->total.forward >= fwd + NPTS, "%s: the clean pass was not counted", what);
+/* The invariants every run of a bounded attack keeps, with the reported norms and the per-point
+ * bookkeeping (attack_invariants.h). */
+static void check_invariants(gt_toy *f, const char *what, const gt_attack_result *r, const float *x_adv) {
+  static const gt_toy_expect bounded = {
+      .bound = GT_TOY_ALL_WITHIN_EPS, .norm = GT_TOY_NORM_CLOSE, .unbroken_norm_zero = 1, .bookkeeping = 1};
+  gt_toy_check_run(f, what, r, x_adv, &bounded);
 }
 
 static int same_results(const gt_attack_result *a, const gt_attack_result *b, const float *xa, const float *xb) {
-  size_t n = (size_t)a->n;
-  return a->n == b->n && !memcmp(a->success, b->success, n * 4) && !memcmp(a->adv_pred, b->adv_pred, n * 4) &&
-         !memcmp(a->norm, b->norm, n * 4) && !memcmp(a->forward, b->forward, n * 8) &&
-         !memcmp(a->backward, b->backward, n * 8) && !memcmp(a->target, b->target, n * 4) &&
-         !memcmp(xa, xb, n * D * sizeof(float));
+  return gt_toy_same_results(a, b, xa, xb, D);
 }
 
 typedef struct attack_case {
@@ -222,16 +76,9 @@ static const attack_case g_cases[] = {
 };
 #define N_CASES ((int)(sizeof g_cases / sizeof g_cases[0]))
 
-static void run_or_fail(fixture *f, const char *name, const gt_attack_config *cfg, float *x_adv, gt_attack_result *r) {
-  gt_error err = {0};
-  gt_attack_points pts = points_of(f);
-  gt_status st = gt_attack_run(name, cfg, f->m, &pts, x_adv, r, &err);
-  GT_CHECK(st == GT_OK, "%s: %s", name, err.message);
-}
-
 static void invariants_on(const char *backend) {
-  fixture f;
-  if (!fixture_open(&f, backend, mlp_graph(), 5)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, backend, mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 7);
   for (int c = 0; c < N_CASES; c++) {
     char what[96];
@@ -245,14 +92,14 @@ static void invariants_on(const char *backend) {
     if (!strcmp(g_cases[c].name, "pgd")) cfg.restarts = 2;
     float xa[NPTS * D], xb[NPTS * D], xc[NPTS * D];
     gt_attack_result a, b, cbig;
-    run_or_fail(&f, g_cases[c].name, &cfg, xa, &a);
+    gt_toy_attack_ok(&f, g_cases[c].name, &cfg, xa, &a);
     check_invariants(&f, what, &a, xa);
     /* Same seed, same bytes. */
-    run_or_fail(&f, g_cases[c].name, &cfg, xb, &b);
+    gt_toy_attack_ok(&f, g_cases[c].name, &cfg, xb, &b);
     GT_CHECK(same_results(&a, &b, xa, xb), "%s: a second run with the same seed differs", what);
     /* A different batch size changes nothing per point (ref: sums do not depend on the batch). */
     cfg.batch = 37;
-    run_or_fail(&f, g_cases[c].name, &cfg, xc, &cbig);
+    gt_toy_attack_ok(&f, g_cases[c].name, &cfg, xc, &cbig);
     if (!strcmp(backend, "ref"))
       GT_CHECK(same_results(&a, &cbig, xa, xc), "%s: batch 8 and batch 37 give different per-point results", what);
     GT_CHECK(a.n_robust < a.n_clean_correct, "%s: the attack broke nothing (%lld robust of %lld)", what,
@@ -261,7 +108,7 @@ static void invariants_on(const char *backend) {
     gt_attack_result_free(&b);
     gt_attack_result_free(&cbig);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_invariants_ref(void) { invariants_on("ref"); }
@@ -271,8 +118,8 @@ static void test_invariants_cpu(void) { invariants_on("cpu"); }
  * with q the dual norm (L2: 2, Linf: 1, L1: inf), and the box never gets in the way for points
  * in [0.4, 0.6]^4 (the optimal move is at most 0.25 per coordinate). */
 static void test_closed_form_threshold(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", linear_graph(2, W_BIN, B_BIN), 2)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", binary_graph())) return;
   make_points(&f, 0.4, 0.6, 11);
   const float *w = W_BIN + 4;
   double wn[GT_NORM_COUNT] = {0, 0, 0}; /* dual norms of w for Linf, L2, L1 threat models */
@@ -296,7 +143,7 @@ static void test_closed_form_threshold(void) {
         cfg.l1_sparsity = 0.25f; /* one coordinate per step: the optimal L1 move */
         float xa[NPTS * D];
         gt_attack_result r;
-        run_or_fail(&f, attacks[a], &cfg, xa, &r);
+        gt_toy_attack_ok(&f, attacks[a], &cfg, xa, &r);
         if (r.n != NPTS) continue;
         int above = 0, below = 0;
         for (int i = 0; i < NPTS; i++) {
@@ -323,12 +170,12 @@ static void test_closed_form_threshold(void) {
         gt_attack_result_free(&r);
       }
     }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_targeted_modes(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), 5)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 21);
   gt_error err = {0};
   int32_t given[NPTS];
@@ -345,7 +192,7 @@ static void test_targeted_modes(void) {
       cfg.require_target_hit = hit;
       cfg.n_target_ranks = 2;
       cfg.batch = 6;
-      gt_attack_points pts = points_of(&f);
+      gt_attack_points pts = gt_toy_points(&f);
       pts.targets = given;
       float xa[NPTS * D], xb[NPTS * D];
       gt_attack_result r, r2;
@@ -382,7 +229,7 @@ static void test_targeted_modes(void) {
   gt_attack_config_init(&cfg);
   cfg.eps = 0.3f;
   cfg.targeted = GT_TARGET_GIVEN;
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   gt_attack_result r;
   GT_CHECK(gt_attack_run("pgd", &cfg, f.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "given"),
            "given mode without targets: %s", err.message);
@@ -390,14 +237,14 @@ static void test_targeted_modes(void) {
   GT_CHECK(gt_attack_run("pgd", &cfg, f.m, &pts, NULL, &r, &err) == GT_OK, "%s", err.message);
   GT_CHECK(r.n_robust == r.n_clean_correct, "targets equal to the labels must not be attacked");
   gt_attack_result_free(&r);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* Per-point pass counts, and EOT: K passes per gradient, the same points broken on a
  * deterministic model. */
 static void test_passes_and_eot(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), 5)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 31);
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
@@ -407,7 +254,7 @@ static void test_passes_and_eot(void) {
   cfg.restarts = 3;
   float xa[NPTS * D], xb[NPTS * D];
   gt_attack_result a, b;
-  run_or_fail(&f, "pgd", &cfg, xa, &a);
+  gt_toy_attack_ok(&f, "pgd", &cfg, xa, &a);
   int survivors = 0;
   for (int i = 0; i < NPTS && a.n == NPTS; i++) {
     if (a.clean_correct[i] && !a.success[i]) {
@@ -419,7 +266,7 @@ static void test_passes_and_eot(void) {
   }
   GT_CHECK(survivors > 0, "no survivor to count passes on");
   cfg.eot = 3;
-  run_or_fail(&f, "pgd", &cfg, xb, &b);
+  gt_toy_attack_ok(&f, "pgd", &cfg, xb, &b);
   GT_CHECK(b.config.eot == 3, "eot not recorded");
   for (int i = 0; i < NPTS && a.n == NPTS && b.n == NPTS; i++) {
     GT_CHECK(a.success[i] == b.success[i], "EOT 3 changed the outcome of point %d on a deterministic model", i);
@@ -429,14 +276,14 @@ static void test_passes_and_eot(void) {
   }
   gt_attack_result_free(&a);
   gt_attack_result_free(&b);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_bad_configs(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", linear_graph(2, W_BIN, B_BIN), 2)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", binary_graph())) return;
   make_points(&f, 0.4, 0.6, 3);
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   gt_error err = {0};
   gt_attack_result r;
   gt_attack_config cfg;
@@ -479,7 +326,7 @@ static void test_bad_configs(void) {
   pts.n = 0;
   GT_CHECK(gt_attack_run("pgd", &cfg, f.m, &pts, NULL, &r, &err) == GT_OK && r.n == 0, "empty run: %s", err.message);
   gt_attack_result_free(&r);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_registry(void) {

@@ -21,65 +21,41 @@
 
 #include "gauntlet/attack.h"
 #include "gauntlet/backend.h"
-#include "gauntlet/cuda.h"
 #include "gauntlet/data.h"
 #include "gauntlet/ensemble.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
 
 #define GT_TIE_MARGIN 1e-3
 
-/* One model on one backend. */
-typedef struct side {
-  gt_backend *be;
-  gt_model *m;
-} side;
-
+/* One fixture model with its points on cpu (1 thread) and on cuda-emu. */
 typedef struct pair {
   const char *model;
-  gt_graph *g;
-  gt_dataset *ds;
-  side cpu, emu;
+  gt_bench cpu, emu;
+  const gt_dataset *ds; /* the cpu side's; the emu side loads the same points */
   int64_t d;
 } pair;
 
-static int side_open(side *s, const gt_graph *g, int emu) {
-  gt_error err = {0};
-  memset(s, 0, sizeof *s);
-  gt_status st = emu ? gt_backend_cuda_emu_create(&s->be, &err) : gt_backend_cpu_create(&s->be, 1, &err);
-  return GT_CHECK(st == GT_OK, "%s backend: %s", emu ? "cuda-emu" : "cpu", err.message) &&
-         GT_CHECK(gt_model_create(g, s->be, 32, &s->m, &err) == GT_OK, "%s", err.message);
-}
-
-static void side_close(side *s) {
-  gt_model_free(s->m);
-  gt_backend_free(s->be);
-}
-
 static int pair_open(pair *p, const char *model, int64_t n) {
-  gt_error err = {0};
-  char path[512];
   memset(p, 0, sizeof *p);
   p->model = model;
-  snprintf(path, sizeof path, "%s/models/%s.onnx", GT_FIXTURES_DIR, model);
-  if (!GT_CHECK(gt_graph_load_classifier(path, 0, NULL, NULL, &p->g, &err) == GT_OK, "%s", err.message) ||
-      !GT_CHECK(gt_dataset_load("fmnist:test", &p->ds, &err) == GT_OK, "%s", err.message) ||
-      !GT_CHECK(gt_dataset_take_first(p->ds, n, &err) == GT_OK, "%s", err.message))
-    return 0;
-  if (!side_open(&p->cpu, p->g, 0) || !side_open(&p->emu, p->g, 1)) return 0;
-  p->d = gt_model_input_numel(p->cpu.m);
+  gt_bench_spec spec = {.model = model, .backend = "cpu", .threads = 1, .max_batch = 32, .n = n};
+  if (!gt_bench_open(&p->cpu, &spec)) return 0;
+  spec.backend = "cuda-emu";
+  if (!gt_bench_open(&p->emu, &spec)) return 0;
+  p->ds = p->cpu.ds;
+  p->d = p->cpu.d;
   return 1;
 }
 
 static void pair_close(pair *p) {
-  side_close(&p->cpu);
-  side_close(&p->emu);
-  gt_graph_free(p->g);
-  gt_dataset_free(p->ds);
+  gt_bench_close(&p->cpu);
+  gt_bench_close(&p->emu);
 }
 
 /* |z_label - max other| of one point on one backend, or -1 on failure. */
-static double margin_on(side *s, const float *x, int32_t label, int64_t d) {
+static double margin_on(gt_bench *s, const float *x, int32_t label, int64_t d) {
   gt_error err = {0};
   gt_backend *be = s->be;
   int k = gt_model_num_classes(s->m);
@@ -142,7 +118,6 @@ typedef struct attack_case {
 } attack_case;
 
 static void attack_both(pair *p, const attack_case *a) {
-  gt_error err = {0};
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
   cfg.norm = a->norm;
@@ -157,10 +132,7 @@ static void attack_both(pair *p, const attack_case *a) {
   char what[96];
   snprintf(what, sizeof what, "%s %s eps %g", a->attack, gt_norm_name(a->norm), (double)a->eps);
   if (GT_CHECK(xc && xe, "out of memory") &&
-      GT_CHECK(gt_attack_run_dataset(a->attack, &cfg, p->cpu.m, p->ds, xc, &rc, &err) == GT_OK, "cpu %s: %s", what,
-               err.message) &&
-      GT_CHECK(gt_attack_run_dataset(a->attack, &cfg, p->emu.m, p->ds, xe, &re, &err) == GT_OK, "cuda-emu %s: %s",
-               what, err.message))
+      gt_bench_run(&p->cpu, a->attack, &cfg, xc, &rc) && gt_bench_run(&p->emu, a->attack, &cfg, xe, &re))
     compare(p, what, &rc, &re, xc, xe);
   gt_attack_result_free(&rc);
   gt_attack_result_free(&re);
@@ -197,7 +169,7 @@ static void test_autoattack(void) {
         if (e.members[i].config.targeted == GT_TARGET_TOP)
           e.members[i].config.n_target_ranks = 2;
       }
-      gt_attack_points pts = {.n = p.ds->n, .x = p.ds->images, .labels = p.ds->labels};
+      gt_attack_points pts = gt_bench_points(&p.cpu);
       int64_t n = p.ds->n;
       float *xc = malloc((size_t)(n * p.d) * sizeof(float)), *xe = malloc((size_t)(n * p.d) * sizeof(float));
       gt_ensemble_result rc, re;

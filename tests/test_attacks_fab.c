@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gauntlet/attack.h"
 #include "gauntlet/backend.h"
@@ -29,31 +28,25 @@
 #include "gauntlet/model.h"
 #include "gauntlet/oracle.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
+#include "support/attack_invariants.h"
+#include "support/test_rng.h"
+#include "support/toy_models.h"
 
 #define DL 6   /* linear classifier: inputs [N, 1, 2, 3] */
 #define KL 4
 #define DM 4   /* ReLU network: inputs [N, 1, 2, 2] */
 #define KM 5
 #define HID 8
-#define NPTS 37 /* an odd number of points */
-#define MAXB 64
+#define NPTS GT_TOY_NPTS
 #define MAXD 8  /* brute-force references */
 
 static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+static double urand(void) { return gt_test_lcg_uniform(&g_state); }
 
 static int quick(void) {
   const char *q = getenv("GAUNTLET_TEST_QUICK");
   return q && *q && strcmp(q, "0") != 0;
-}
-
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- brute-force references: min ||u|| s.t. g.u = r, lo <= u <= hi (lo <= 0 <= hi), d <= MAXD ---- */
@@ -270,9 +263,9 @@ static void test_projection_long_rows(void) {
   float f_big = (float)(-gt_hyperplane_value(x, w, NULL, 0.0f, d) + 0.8 * total);
   for (int norm = 0; norm < GT_NORM_COUNT; norm++) {
     int reps = norm == GT_NORM_L1 ? 20 : 50;
-    double t0 = seconds_now();
+    double t0 = gt_bench_seconds();
     for (int r = 0; r < reps; r++) gt_hyperplane_project_row((gt_norm)norm, x, w, NULL, f_big, d, z);
-    double per_row = (seconds_now() - t0) / reps;
+    double per_row = (gt_bench_seconds() - t0) / reps;
     double resid = gt_hyperplane_value(z, w, NULL, f_big, d);
     int at_face = 0;
     for (int64_t i = 0; i < d; i++) at_face += z[i] == 0.0f || z[i] == 1.0f;
@@ -287,179 +280,37 @@ static void test_projection_long_rows(void) {
 
 /* ---- models ---- */
 
-/* Linear classifier, logits = W x + b with W [k, d]. */
-static gt_graph *linear_graph(int k, int d, const int64_t img[4], const float *w, const float *b) {
-  gt_error err = {0};
-  gt_graph *g = gt_graph_create();
-  int64_t flat[2] = {GT_DIM_BATCH, d}, logits[2] = {GT_DIM_BATCH, k};
-  int64_t w_shape[2] = {k, d}, b_shape[1] = {k};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int wv = gt_graph_add_value(g, "W", 0, 2, w_shape, w, &err);
-  int bv = gt_graph_add_value(g, "b", 0, 1, b_shape, b, &err);
-  int fl = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int a_x[1] = {x}, a_fc[3] = {fl, wv, bv};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, fl, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
-}
-
 static float g_wl[KL * DL], g_bl[KL];
 
-/* Boundaries through the middle of the box: b_k = -W_k . 0.5 + a small offset. */
+/* Linear classifier on [N, 1, 2, 3], 4 classes, boundaries through the middle of the box:
+ * b_k = -W_k . 0.5 + a small offset. */
 static gt_graph *linear4_graph(void) {
-  g_state = 303;
+  uint64_t state = 303;
   for (int k = 0; k < KL; k++) {
     double s = 0.0;
     for (int i = 0; i < DL; i++) {
-      g_wl[k * DL + i] = (float)(2 * urand() - 1);
+      g_wl[k * DL + i] = (float)(2 * gt_test_lcg_uniform(&state) - 1);
       s += 0.5 * g_wl[k * DL + i];
     }
-    g_bl[k] = (float)(-s + 0.05 * (2 * urand() - 1));
+    g_bl[k] = (float)(-s + 0.05 * (2 * gt_test_lcg_uniform(&state) - 1));
   }
-  static const int64_t img[4] = {GT_DIM_BATCH, 1, 2, 3};
-  return linear_graph(KL, DL, img, g_wl, g_bl);
+  return gt_toy_linear_graph(1, 2, 3, KL, g_wl, g_bl);
 }
 
 /* x [N,1,2,2] -> flatten -> fc1 [N,8] -> relu -> fc2 [N,5]. */
 static gt_graph *mlp_graph(void) {
-  gt_error err = {0};
-  float w1[HID * DM], b1[HID], w2[KM * HID], b2[KM];
-  g_state = 99;
-  for (int i = 0; i < HID * DM; i++) w1[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < HID; i++) b1[i] = (float)(urand() - 0.5);
-  for (int i = 0; i < KM * HID; i++) w2[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < KM; i++) b2[i] = (float)(0.5 * urand() - 0.25);
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, DM}, hid[2] = {GT_DIM_BATCH, HID},
-          out[2] = {GT_DIM_BATCH, KM};
-  int64_t s_w1[2] = {HID, DM}, s_b1[1] = {HID}, s_w2[2] = {KM, HID}, s_b2[1] = {KM};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
-  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
-  int h = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
-  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
-  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
-  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
-  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {h}, a_fc2[3] = {r, vw2, vb2};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, h, &err);
-  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+  return gt_toy_mlp_graph(&(gt_toy_mlp_spec){.c = 1, .h = 2, .w = 2, .hidden = HID, .k = KM, .seed = 99, .w1_range = 2});
 }
 
-typedef struct fixture {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  int k, d;
-  float x[NPTS * DL];
-  int32_t labels[NPTS];
-  int64_t ids[NPTS];
-} fixture;
-
-/* logits [n, k] of host points, by the test's own forward pass. */
-static void forward_host(fixture *f, const float *x, int64_t n, float *logits) {
-  gt_error err = {0};
-  void *dev = NULL;
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, (size_t)(n * f->d) * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, x, (size_t)(n * f->d) * sizeof(float), &err);
-  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
-  io->copy_to_host(f->be, logits, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
-  io->buffer_free(f->be, dev);
+/* Points in [lo, hi]^d with every 7th label wrong; ids 500, 505, ... */
+static void make_points(gt_toy *f, double lo, double hi, uint64_t seed) {
+  gt_toy_make_points(f, lo, hi, seed, 500, 5);
 }
 
-static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k, int d) {
-  gt_error err = {0};
-  memset(f, 0, sizeof *f);
-  f->g = g;
-  f->k = k;
-  f->d = d;
-  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
-  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
-  return 1;
-}
-
-static void fixture_close(fixture *f) {
-  gt_model_free(f->m);
-  gt_backend_free(f->be);
-  gt_graph_free(f->g);
-}
-
-/* Points in [lo, hi]^d labelled with the model's prediction, except every 7th (a clean error the
- * run must not attack). ids are sparse original indices. */
-static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
-  g_state = seed;
-  for (int i = 0; i < NPTS * f->d; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
-  float logits[NPTS * KM];
-  forward_host(f, f->x, NPTS, logits);
-  for (int i = 0; i < NPTS; i++) {
-    int pred = gt_logits_argmax(logits + i * f->k, f->k);
-    f->labels[i] = i % 7 == 6 ? (pred + 1) % f->k : pred;
-    f->ids[i] = 500 + 5 * i;
-  }
-}
-
-static gt_attack_points points_of(fixture *f) {
-  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
-  return p;
-}
-
-static int run_fab(fixture *f, const char *name, const gt_attack_config *cfg, float *x_adv, gt_attack_result *r) {
-  gt_error err = {0};
-  gt_attack_points pts = points_of(f);
-  return GT_CHECK(gt_attack_run(name, cfg, f->m, &pts, x_adv, r, &err) == GT_OK, "%s: %s", name, err.message);
-}
-
-/* The invariants every run keeps. eps > 0: successes within eps. */
-static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv) {
-  const gt_attack_config *c = &r->config;
-  int d = f->d, k = f->k;
-  GT_CHECK(r->n == NPTS, "%s: %lld results", what, (long long)r->n);
-  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust > clean", what);
-  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
-           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
-           (long long)r->n_nonfinite, (long long)r->n_over_eps);
-  float logits[NPTS * KM];
-  forward_host(f, x_adv, NPTS, logits);
-  int64_t robust = 0;
-  for (int i = 0; i < NPTS; i++) {
-    const float *xa = x_adv + i * d, *x = f->x + i * d;
-    double dist = gt_lp_norm_row(c->norm, xa, x, d);
-    for (int j = 0; j < d; j++) GT_CHECK(xa[j] >= 0.0f && xa[j] <= 1.0f, "%s: point %d leaves [0,1]", what, i);
-    int pred = gt_logits_argmax(logits + i * k, k);
-    if (r->success[i]) {
-      if (c->eps > 0.0f && isfinite(c->eps))
-        GT_CHECK(dist <= (double)c->eps + 1e-6, "%s: point %d at %.9g beyond eps %g", what, i, dist, (double)c->eps);
-      GT_CHECK(r->clean_correct[i], "%s: point %d broken but clean-misclassified", what, i);
-      if (c->require_target_hit)
-        GT_CHECK(pred == r->target[i], "%s: point %d predicted %d, target %d", what, i, pred, r->target[i]);
-      else
-        GT_CHECK(pred != f->labels[i], "%s: point %d re-evaluates to its label", what, i);
-      GT_CHECK_CLOSE(r->norm[i], dist, 1e-6, 1e-6, "reported norm");
-    } else {
-      GT_CHECK(memcmp(xa, x, (size_t)d * sizeof(float)) == 0, "%s: unbroken point %d not returned clean", what, i);
-    }
-    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean-misclassified point %d attacked", what, i);
-    robust += r->clean_correct[i] && !r->success[i];
-  }
-  GT_CHECK(robust == r->n_robust, "%s: robust count %lld vs %lld", what, (long long)robust, (long long)r->n_robust);
-}
-
-static int same_results(const gt_attack_result *a, const gt_attack_result *b, const float *xa, const float *xb, int d) {
-  size_t n = (size_t)a->n;
-  return a->n == b->n && !memcmp(a->success, b->success, n * 4) && !memcmp(a->adv_pred, b->adv_pred, n * 4) &&
-         !memcmp(a->norm, b->norm, n * 4) && !memcmp(a->forward, b->forward, n * 8) &&
-         !memcmp(a->backward, b->backward, n * 8) && !memcmp(a->target, b->target, n * 4) &&
-         !memcmp(xa, xb, n * (size_t)d * sizeof(float));
+/* The invariants of a FAB run (attack_invariants.h): with eps > 0, successes within eps. */
+static void check_invariants(gt_toy *f, const char *what, const gt_attack_result *r, const float *x_adv) {
+  static const gt_toy_expect fab = {.bound = GT_TOY_BROKEN_WITHIN_EPS, .norm = GT_TOY_NORM_CLOSE};
+  gt_toy_check_run(f, what, r, x_adv, &fab);
 }
 
 /* ---- 2. the oracle's logit differences ---- */
@@ -473,15 +324,15 @@ static void *dev_copy(gt_backend *be, const void *src, size_t bytes) {
 }
 
 static void test_oracle_diffs(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 41);
   gt_error err = {0};
   gt_backend *be = f.be;
   const int n = 7, m = KM - 1;
   int32_t labels[7], argc_[7], all[(KM - 1) * 7];
   float z[7 * KM];
-  forward_host(&f, f.x, n, z);
+  gt_toy_logits(&f, f.x, n, z);
   for (int i = 0; i < n; i++) {
     labels[i] = gt_logits_argmax(z + i * KM, KM);
     int best = -1;
@@ -559,7 +410,7 @@ static void test_oracle_diffs(void) {
   gt_oracle_free(o3);
   void *bufs[] = {x, lab, cl1, cla, g_cw, loss, g1, d1, ga, da, lg};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) be->iface->buffer_free(be, bufs[i]);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- 3. closed form on the linear classifier ---- */
@@ -568,7 +419,7 @@ static void test_oracle_diffs(void) {
  * over classes k != y of the distance to the plane (w_k - w_y).z + b_k - b_y = 0 (brute force).
  * *k_free: the class with the least box-free distance |margin| / ||w_k - w_y||_q; *free_ok: its
  * box-free distance is the answer (the box does not bind). *by_class [KL]: each class's distance. */
-static double linear_min_distance(const fixture *f, int i, gt_norm norm, int *k_free, int *free_ok, double *by_class) {
+static double linear_min_distance(const gt_toy *f, int i, gt_norm norm, int *k_free, int *free_ok, double *by_class) {
   const float *x = f->x + i * DL;
   int y = f->labels[i];
   double best = INFINITY, best_free = INFINITY, free_of_best = INFINITY;
@@ -601,17 +452,17 @@ static double linear_min_distance(const fixture *f, int i, gt_norm norm, int *k_
 }
 
 /* The top-2 class of point i (FAB-T's first target). */
-static int second_class(fixture *f, int i) {
+static int second_class(gt_toy *f, int i) {
   float z[KL];
-  forward_host(f, f->x + i * DL, 1, z);
+  gt_toy_logits(f, f->x + i * DL, 1, z);
   int32_t top[2];
   gt_logits_topk(z, KL, 2, top);
   return top[1];
 }
 
 static void test_closed_form(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", linear4_graph(), KL, DL)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", linear4_graph())) return;
   make_points(&f, 0.3, 0.7, 51);
   const char *names[2] = {"fab", "fab-t"};
   for (int a = 0; a < 2; a++)
@@ -622,7 +473,7 @@ static void test_closed_form(void) {
       cfg.eps = 0.0f; /* unbounded: minimum norm */
       float xa[NPTS * DL];
       gt_attack_result r;
-      if (!run_fab(&f, names[a], &cfg, xa, &r)) continue;
+      if (!gt_toy_attack_ok(&f, names[a], &cfg, xa, &r)) continue;
       char what[64];
       snprintf(what, sizeof what, "%s %s unbounded", names[a], gt_norm_name((gt_norm)norm));
       check_invariants(&f, what, &r, xa);
@@ -664,14 +515,14 @@ static void test_closed_form(void) {
       GT_CHECK(exact >= 12, "%s: only %d points compared", what, exact);
       gt_attack_result_free(&r);
     }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- 4. bounded use ---- */
 
 static void test_bounded(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", linear4_graph(), KL, DL)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", linear4_graph())) return;
   make_points(&f, 0.3, 0.7, 61);
   for (int norm = 0; norm < GT_NORM_COUNT; norm++) {
     double refs[NPTS];
@@ -697,7 +548,7 @@ static void test_bounded(void) {
     cfg.eps = (float)refs[n_ref / 2];
     float xa[NPTS * DL];
     gt_attack_result r;
-    if (!run_fab(&f, "fab", &cfg, xa, &r)) continue;
+    if (!gt_toy_attack_ok(&f, "fab", &cfg, xa, &r)) continue;
     char what[64];
     snprintf(what, sizeof what, "fab %s eps %g", gt_norm_name((gt_norm)norm), (double)cfg.eps);
     check_invariants(&f, what, &r, xa);
@@ -718,14 +569,14 @@ static void test_bounded(void) {
     GT_CHECK(below >= 5 && above >= 5, "%s: %d points below and %d above eps", what, below, above);
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- 5. invariants on a small ReLU network ---- */
 
 static void invariants_on(const char *backend) {
-  fixture f;
-  if (!fixture_open(&f, backend, mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, backend, mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 71);
   const char *names[2] = {"fab", "fab-t"};
   const float eps[GT_NORM_COUNT] = {0.15f, 0.3f, 0.4f};
@@ -746,7 +597,7 @@ static void invariants_on(const char *backend) {
         if (a == 1) cfg.n_target_ranks = 0;
         float xa[NPTS * DM], xb[NPTS * DM], xc[NPTS * DM];
         gt_attack_result r1, r2, r3;
-        if (!run_fab(&f, names[a], &cfg, xa, &r1)) continue;
+        if (!gt_toy_attack_ok(&f, names[a], &cfg, xa, &r1)) continue;
         check_invariants(&f, what, &r1, xa);
         if (a == 1)
           GT_CHECK(r1.config.targeted == GT_TARGET_TOP && r1.config.n_target_ranks == KM - 1,
@@ -754,19 +605,19 @@ static void invariants_on(const char *backend) {
                    what, gt_target_mode_name(r1.config.targeted), r1.config.n_target_ranks);
         GT_CHECK(r1.n_robust < r1.n_clean_correct, "%s: nothing broken", what);
         if (!bounded) GT_CHECK(r1.n_robust <= 2, "%s: %lld points survive an unbounded run", what, (long long)r1.n_robust);
-        run_fab(&f, names[a], &cfg, xb, &r2);
-        GT_CHECK(same_results(&r1, &r2, xa, xb, DM), "%s: the same seed gave different results", what);
+        gt_toy_attack_ok(&f, names[a], &cfg, xb, &r2);
+        GT_CHECK(gt_toy_same_results(&r1, &r2, xa, xb, DM), "%s: the same seed gave different results", what);
         cfg.batch = NPTS;
-        run_fab(&f, names[a], &cfg, xc, &r3);
+        gt_toy_attack_ok(&f, names[a], &cfg, xc, &r3);
         if (!strcmp(backend, "ref"))
-          GT_CHECK(same_results(&r1, &r3, xa, xc, DM), "%s: batch 8 and batch 37 differ", what);
+          GT_CHECK(gt_toy_same_results(&r1, &r3, xa, xc, DM), "%s: batch 8 and batch 37 differ", what);
         else
           check_invariants(&f, what, &r3, xc);
         gt_attack_result_free(&r1);
         gt_attack_result_free(&r2);
         gt_attack_result_free(&r3);
       }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_invariants_ref(void) { invariants_on("ref"); }
@@ -774,8 +625,8 @@ static void test_invariants_cpu(void) { invariants_on("cpu"); }
 
 /* Targeted modes of fab: the target class to hit; restarts and seeds; pass counts. */
 static void test_targets_restarts_passes(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 81);
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
@@ -787,7 +638,7 @@ static void test_targets_restarts_passes(void) {
   cfg.require_target_hit = 1;
   float xa[NPTS * DM], xb[NPTS * DM];
   gt_attack_result r, r2;
-  if (run_fab(&f, "fab", &cfg, xa, &r)) {
+  if (gt_toy_attack_ok(&f, "fab", &cfg, xa, &r)) {
     check_invariants(&f, "fab targeted, hit", &r, xa);
     GT_CHECK(r.n_robust < r.n_clean_correct, "targeted fab with hit broke nothing");
     gt_attack_result_free(&r);
@@ -798,7 +649,7 @@ static void test_targets_restarts_passes(void) {
   cfg.norm = GT_NORM_LINF;
   cfg.eps = 1e-4f;
   cfg.steps = 6;
-  if (run_fab(&f, "fab", &cfg, xa, &r)) {
+  if (gt_toy_attack_ok(&f, "fab", &cfg, xa, &r)) {
     int survivors = 0;
     for (int i = 0; i < NPTS; i++)
       if (r.clean_correct[i] && !r.success[i]) {
@@ -810,7 +661,7 @@ static void test_targets_restarts_passes(void) {
     GT_CHECK(survivors > 0, "no survivor to count passes on");
     /* EOT 2 on a deterministic model: the same outcome, the Jacobian's passes twice. */
     cfg.eot = 2;
-    if (run_fab(&f, "fab", &cfg, xb, &r2)) {
+    if (gt_toy_attack_ok(&f, "fab", &cfg, xb, &r2)) {
       for (int i = 0; i < NPTS; i++) {
         GT_CHECK(r2.success[i] == r.success[i] && r2.norm[i] == r.norm[i], "EOT 2 changed point %d", i);
         if (r.clean_correct[i] && !r.success[i])
@@ -827,16 +678,16 @@ static void test_targets_restarts_passes(void) {
   cfg.steps = 10;
   cfg.restarts = 3;
   cfg.seed = 1;
-  if (run_fab(&f, "fab", &cfg, xa, &r)) {
+  if (gt_toy_attack_ok(&f, "fab", &cfg, xa, &r)) {
     check_invariants(&f, "fab 3 restarts", &r, xa);
     cfg.seed = 2;
-    if (run_fab(&f, "fab", &cfg, xb, &r2)) {
+    if (gt_toy_attack_ok(&f, "fab", &cfg, xb, &r2)) {
       GT_CHECK(memcmp(xa, xb, sizeof xa) != 0, "seeds 1 and 2 gave the same points");
       gt_attack_result_free(&r2);
     }
     cfg.restarts = 1;
     cfg.seed = 1;
-    if (run_fab(&f, "fab", &cfg, xb, &r2)) {
+    if (gt_toy_attack_ok(&f, "fab", &cfg, xb, &r2)) {
       int worse = 0;
       for (int i = 0; i < NPTS; i++)
         if (r2.success[i] && (!r.success[i] || r.norm[i] > r2.norm[i] * (1 + 1e-6f))) worse++;
@@ -845,14 +696,14 @@ static void test_targets_restarts_passes(void) {
     }
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_bad_configs(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 91);
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   gt_error err = {0};
   gt_attack_result r;
   gt_attack_config cfg;
@@ -884,7 +735,7 @@ static void test_bad_configs(void) {
   GT_CHECK(gt_attack_run("fab", &cfg, f.m, &pts, NULL, &r, &err) == GT_OK, "%s", err.message);
   GT_CHECK(r.n_robust < r.n_clean_correct, "eps +inf broke nothing");
   gt_attack_result_free(&r);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- 6. the cnn fixture: FAB-L2 norms next to PGD-L2 ---- */
@@ -895,42 +746,36 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void test_cnn_fixture(void) {
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK) {
-    gt_test_skip("Fashion-MNIST not available: %s", err.message);
-    return;
-  }
   int64_t n = quick() ? 10 : 30;
   int steps = quick() ? 20 : 100; /* 100: FAB's default */
-  gt_graph *g = NULL;
-  gt_backend *be = NULL;
-  gt_model *m = NULL;
-  int ok = GT_CHECK(gt_dataset_take_first(ds, n, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
-                    "%s", err.message) &&
-           GT_CHECK(gt_backend_cpu_create(&be, 1, &err) == GT_OK, "%s", err.message) && /* 1 thread: steady under load */
-           GT_CHECK(gt_model_create(g, be, 64, &m, &err) == GT_OK, "%s", err.message);
+  gt_bench b; /* 1 thread: steady under load */
+  if (!gt_bench_open(&b, &(gt_bench_spec){.model = "cnn", .backend = "cpu", .threads = 1, .max_batch = 64, .n = n,
+                                          .skip_without_data = 1})) {
+    gt_bench_close(&b);
+    return;
+  }
+  const gt_dataset *ds = b.ds;
+  gt_error err = {0};
   gt_attack_result fab;
   memset(&fab, 0, sizeof fab);
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
   cfg.norm = GT_NORM_L2;
   cfg.steps = steps;
-  double t0 = seconds_now();
-  ok = ok && GT_CHECK(gt_attack_run_dataset("fab", &cfg, m, ds, NULL, &fab, &err) == GT_OK, "%s", err.message);
-  double t_fab = seconds_now() - t0;
+  double t0 = gt_bench_seconds();
+  int ok = gt_bench_run(&b, "fab", &cfg, NULL, &fab);
+  double t_fab = gt_bench_seconds() - t0;
   /* PGD-L2 (10 steps) on a grid of radii, each radius on the points the smaller ones left: the
    * smallest radius that breaks each point. */
   static const float grid[] = {0.25f, 0.5f, 0.75f, 1.0f, 1.5f, 2.5f};
   const int n_grid = (int)(sizeof grid / sizeof grid[0]);
-  int64_t d = ds->c * ds->h * ds->w, c = 0, left = 0;
+  int64_t d = b.d, c = 0, left = 0;
   double *need = malloc((size_t)n * sizeof(double)), *fnorm = malloc((size_t)n * sizeof(double));
   float *xs = malloc((size_t)(n * d) * sizeof(float));
   int32_t *ls = malloc((size_t)n * sizeof(int32_t));
   int64_t *ids = malloc((size_t)n * sizeof(int64_t)), *pick = malloc((size_t)n * sizeof(int64_t));
   for (int64_t i = 0; i < n; i++) need[i] = INFINITY;
-  t0 = seconds_now();
+  t0 = gt_bench_seconds();
   for (int e = 0; ok && e < n_grid; e++) {
     left = 0;
     for (int64_t i = 0; i < n; i++)
@@ -947,12 +792,12 @@ static void test_cnn_fixture(void) {
     pc.norm = GT_NORM_L2;
     pc.eps = grid[e];
     gt_attack_result pr;
-    ok = GT_CHECK(gt_attack_run("pgd", &pc, m, &pts, NULL, &pr, &err) == GT_OK, "%s", err.message);
+    ok = GT_CHECK(gt_attack_run("pgd", &pc, b.m, &pts, NULL, &pr, &err) == GT_OK, "%s", err.message);
     for (int64_t j = 0; ok && j < left; j++)
       if (pr.success[j]) need[pick[j]] = grid[e];
     if (ok) gt_attack_result_free(&pr);
   }
-  double t_pgd = seconds_now() - t0;
+  double t_pgd = gt_bench_seconds() - t0;
   if (ok) {
     int64_t broken_pgd = 0, broken_fab = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -978,10 +823,7 @@ static void test_cnn_fixture(void) {
   }
   free(need), free(fnorm), free(xs), free(ls), free(ids), free(pick);
   gt_attack_result_free(&fab);
-  gt_model_free(m);
-  gt_backend_free(be);
-  gt_graph_free(g);
-  gt_dataset_free(ds);
+  gt_bench_close(&b);
 }
 
 int main(void) {

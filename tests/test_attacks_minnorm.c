@@ -17,41 +17,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gauntlet/attack.h"
 #include "gauntlet/backend.h"
-#include "gauntlet/data.h"
-#include "gauntlet/hd/logits.h"
-#include "gauntlet/hd/project.h"
 #include "gauntlet/model.h"
 #include "gauntlet/oracle.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
+#include "support/attack_invariants.h"
+#include "support/test_rng.h"
+#include "support/toy_models.h"
 
 #define DL 8    /* linear classifiers: inputs [N, 1, 2, 4], 2 or 4 classes */
 #define KL 4    /* most classes of a linear classifier */
 #define DM 4    /* ReLU network: inputs [N, 1, 2, 2] */
 #define KM 5
 #define HID 8
-#define NPTS 37 /* an odd number of points */
-#define MAXB 64
-#define MAXD 8
-
-static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+#define NPTS GT_TOY_NPTS
+#define MAXB GT_TOY_MAXB
 
 static int quick(void) {
   const char *q = getenv("GAUNTLET_TEST_QUICK");
   return q && *q && strcmp(q, "0") != 0;
-}
-
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* ---- models ---- */
@@ -62,188 +49,44 @@ static float g_wl[KL * DL], g_bl[KL];
 static int g_kl;
 
 static void make_linear_weights(int k_classes) {
-  g_state = 1234;
+  uint64_t state = 1234;
   g_kl = k_classes;
-  for (int i = 0; i < g_kl * DL; i++) g_wl[i] = (float)(4 * urand() - 2);
+  for (int i = 0; i < g_kl * DL; i++) g_wl[i] = (float)(4 * gt_test_lcg_uniform(&state) - 2);
   for (int k = 0; k < g_kl; k++) {
     double s = 0;
     for (int j = 0; j < DL; j++) s += 0.5 * g_wl[k * DL + j];
-    g_bl[k] = (float)(-s + 0.1 * (urand() - 0.5));
+    g_bl[k] = (float)(-s + 0.1 * (gt_test_lcg_uniform(&state) - 0.5));
   }
 }
 
-static gt_graph *linear_graph(void) {
-  gt_error err = {0};
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, DL / 2}, flat[2] = {GT_DIM_BATCH, DL}, logits[2] = {GT_DIM_BATCH, g_kl};
-  int64_t w_shape[2] = {g_kl, DL}, b_shape[1] = {g_kl};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int wv = gt_graph_add_value(g, "W", 0, 2, w_shape, g_wl, &err);
-  int bv = gt_graph_add_value(g, "b", 0, 1, b_shape, g_bl, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int a_x[1] = {x}, a_fc[3] = {f, wv, bv};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
-}
+static gt_graph *linear_graph(void) { return gt_toy_linear_graph(1, 2, DL / 2, g_kl, g_wl, g_bl); }
 
 /* x [N,1,2,2] -> flatten [N,4] -> fc1 [N,8] -> relu -> fc2 [N,5]. */
 static gt_graph *mlp_graph(void) {
-  gt_error err = {0};
-  float w1[HID * DM], b1[HID], w2[KM * HID], b2[KM];
-  g_state = 99;
-  for (int i = 0; i < HID * DM; i++) w1[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < HID; i++) b1[i] = (float)(urand() - 0.5);
-  for (int i = 0; i < KM * HID; i++) w2[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < KM; i++) b2[i] = (float)(0.5 * urand() - 0.25);
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, DM}, hid[2] = {GT_DIM_BATCH, HID},
-          out[2] = {GT_DIM_BATCH, KM};
-  int64_t s_w1[2] = {HID, DM}, s_b1[1] = {HID}, s_w2[2] = {KM, HID}, s_b2[1] = {KM};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
-  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
-  int h = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
-  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
-  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
-  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
-  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {h}, a_fc2[3] = {r, vw2, vb2};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, h, &err);
-  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+  return gt_toy_mlp_graph(&(gt_toy_mlp_spec){.c = 1, .h = 2, .w = 2, .hidden = HID, .k = KM, .seed = 99, .w1_range = 2});
 }
 
-typedef struct fixture {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  int k, d;
-  float x[NPTS * MAXD];
-  int32_t labels[NPTS];
-  int64_t ids[NPTS];
-} fixture;
-
-/* The model's logits on n host points (the test's own evaluation). */
-static void logits_of(fixture *f, const float *x, int64_t n, float *z) {
-  gt_error err = {0};
-  void *dev = NULL;
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, (size_t)(n * f->d) * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, x, (size_t)(n * f->d) * sizeof(float), &err);
-  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
-  io->copy_to_host(f->be, z, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
-  io->buffer_free(f->be, dev);
+/* Points uniform in [lo, hi]^d with every 7th label wrong; ids 1000, 1003, ... */
+static void make_points(gt_toy *f, double lo, double hi, uint64_t seed) {
+  gt_toy_make_points(f, lo, hi, seed, 1000, 3);
 }
 
-static void predict(fixture *f, const float *x, int64_t n, int32_t *pred) {
-  float z[NPTS * 8];
-  logits_of(f, x, n, z);
-  for (int64_t i = 0; i < n; i++) pred[i] = gt_logits_argmax(z + i * f->k, f->k);
+static int run_attack(gt_toy *f, const char *name, const gt_attack_config *cfg, float *x_adv, gt_attack_result *r) {
+  return gt_toy_attack_ok(f, name, cfg, x_adv, r) && GT_CHECK(r->n == NPTS, "%s: %lld results", name, (long long)r->n);
 }
 
-static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k, int d) {
-  gt_error err = {0};
-  memset(f, 0, sizeof *f);
-  f->g = g;
-  f->k = k;
-  f->d = d;
-  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
-  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
-  return 1;
-}
-
-static void fixture_close(fixture *f) {
-  gt_model_free(f->m);
-  gt_backend_free(f->be);
-  gt_graph_free(f->g);
-}
-
-/* Points uniform in [lo, hi]^d labelled with the model's prediction, except every 7th point whose
- * label is wrong (a clean error the run must not attack); ids are sparse original indices. */
-static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
-  g_state = seed;
-  for (int i = 0; i < NPTS * f->d; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
-  int32_t pred[NPTS];
-  predict(f, f->x, NPTS, pred);
-  for (int i = 0; i < NPTS; i++) {
-    f->labels[i] = i % 7 == 6 ? (pred[i] + 1) % f->k : pred[i];
-    f->ids[i] = 1000 + 3 * i;
-  }
-}
-
-static gt_attack_points points_of(fixture *f) {
-  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
-  return p;
-}
-
-static int run_attack(fixture *f, const char *name, const gt_attack_config *cfg, const int32_t *targets, float *x_adv,
-                      gt_attack_result *r) {
-  gt_error err = {0};
-  gt_attack_points pts = points_of(f);
-  pts.targets = targets;
-  gt_status st = gt_attack_run(name, cfg, f->m, &pts, x_adv, r, &err);
-  return GT_CHECK(st == GT_OK, "%s: %s", name, err.message) &&
-         GT_CHECK(r->n == NPTS, "%s: %lld results", name, (long long)r->n);
-}
-
-/* The invariants every run keeps; cap: the eps cap (+inf: none). */
-static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv, double cap) {
-  const gt_attack_config *c = &r->config;
-  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust %lld > clean %lld", what, (long long)r->n_robust,
-           (long long)r->n_clean_correct);
-  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
-           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
-           (long long)r->n_nonfinite, (long long)r->n_over_eps);
-  int32_t pred[NPTS];
-  predict(f, x_adv, NPTS, pred);
-  int64_t robust = 0;
-  for (int i = 0; i < NPTS; i++) {
-    const float *xa = x_adv + i * f->d, *x = f->x + i * f->d;
-    double dist = gt_lp_norm_row(c->norm, xa, x, f->d);
-    for (int j = 0; j < f->d; j++) GT_CHECK(xa[j] >= 0.0f && xa[j] <= 1.0f, "%s: point %d leaves [0,1]", what, i);
-    if (r->success[i]) {
-      GT_CHECK(r->clean_correct[i], "%s: point %d broken but clean-misclassified", what, i);
-      if (c->require_target_hit)
-        GT_CHECK(pred[i] == r->target[i], "%s: point %d predicted %d, target %d", what, i, pred[i], r->target[i]);
-      else
-        GT_CHECK(pred[i] != f->labels[i], "%s: point %d counted broken but re-evaluates to its label", what, i);
-      GT_CHECK(r->norm[i] == (float)dist, "%s: point %d reports norm %.9g, measured %.9g", what, i, (double)r->norm[i],
-               dist);
-      GT_CHECK(dist <= cap * (1 + 1e-6) + 1e-7, "%s: point %d at %.9g beyond the cap %g", what, i, dist, cap);
-      GT_CHECK(dist > 0, "%s: point %d broken at distance 0", what, i);
-    } else {
-      GT_CHECK(memcmp(xa, x, (size_t)f->d * sizeof(float)) == 0, "%s: unbroken point %d is not returned clean", what,
-               i);
-      GT_CHECK(r->norm[i] == 0.0f, "%s: unbroken point %d has a norm", what, i);
-    }
-    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean-misclassified point %d was attacked", what, i);
-    robust += r->clean_correct[i] && !r->success[i];
-  }
-  GT_CHECK(robust == r->n_robust, "%s: robust count %lld vs %lld", what, (long long)robust, (long long)r->n_robust);
-}
-
-static int same_results(const gt_attack_result *a, const gt_attack_result *b, const float *xa, const float *xb, int d) {
-  size_t n = (size_t)a->n;
-  return a->n == b->n && !memcmp(a->success, b->success, n * 4) && !memcmp(a->adv_pred, b->adv_pred, n * 4) &&
-         !memcmp(a->norm, b->norm, n * 4) && !memcmp(a->forward, b->forward, n * 8) &&
-         !memcmp(a->backward, b->backward, n * 8) && !memcmp(a->target, b->target, n * 4) &&
-         !memcmp(xa, xb, n * (size_t)d * sizeof(float));
+/* The invariants of a minimum-norm run (attack_invariants.h); cap: the eps cap (+inf: none). */
+static void check_invariants(gt_toy *f, const char *what, const gt_attack_result *r, const float *x_adv, double cap) {
+  const gt_toy_expect min_norm = {
+      .bound = GT_TOY_BROKEN_WITHIN_CAP, .cap = cap, .norm = GT_TOY_NORM_EXACT, .unbroken_norm_zero = 1};
+  gt_toy_check_run(f, what, r, x_adv, &min_norm);
 }
 
 /* ---- closed form on the linear classifiers ---- */
 
 /* Distance from point i to the hyperplane z_k = z_y in the norm (its dual on w_k - w_y), and
  * whether the optimal move to it keeps every coordinate in [0,1] (with 5% to spare). */
-static double plane_dist(const fixture *f, int i, int k, gt_norm norm, int *box_free) {
+static double plane_dist(const gt_toy *f, int i, int k, gt_norm norm, int *box_free) {
   const float *x = f->x + i * DL;
   int y = f->labels[i];
   double fy = (double)g_bl[y] - g_bl[k], q = 0, q2 = 0;
@@ -279,8 +122,8 @@ typedef struct closed_case {
  * plane of that class (the minimum itself with 2 classes): minimum <= norm <= (1 + tol) bound. */
 static void closed_form_on(int k_classes) {
   make_linear_weights(k_classes);
-  fixture f;
-  if (!fixture_open(&f, "ref", linear_graph(), k_classes, DL)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", linear_graph())) return;
   make_points(&f, 0.25, 0.75, 11);
   const closed_case cases[] = {
       {"deepfool", GT_NORM_L2, 0, 0.0f, 0.0}, {"deepfool", GT_NORM_LINF, 0, 0.0f, 0.0},
@@ -298,14 +141,14 @@ static void closed_form_on(int k_classes) {
     cfg.step_size = cc->step_size;
     float xa[NPTS * DL];
     gt_attack_result r;
-    if (!run_attack(&f, cc->name, &cfg, NULL, xa, &r)) continue;
+    if (!run_attack(&f, cc->name, &cfg, xa, &r)) continue;
     check_invariants(&f, what, &r, xa, INFINITY);
     int tested = 0;
     double worst = 0, mean = 0;
     for (int i = 0; i < NPTS; i++) {
       if (!r.clean_correct[i]) continue;
       float z[KL];
-      logits_of(&f, f.x + i * DL, 1, z);
+      gt_toy_logits(&f, f.x + i * DL, 1, z);
       int y = f.labels[i], second = -1, closest = -1, box_free = 1;
       double dmin = INFINITY;
       for (int k = 0; k < k_classes; k++) {
@@ -340,7 +183,7 @@ static void closed_form_on(int k_classes) {
            mean / (tested ? tested : 1), worst);
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_closed_form_binary(void) { closed_form_on(2); }
@@ -363,8 +206,8 @@ static const inv_case g_inv[] = {
 };
 
 static void invariants_on(const char *backend) {
-  fixture f;
-  if (!fixture_open(&f, backend, mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, backend, mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 7);
   for (size_t c = 0; c < sizeof g_inv / sizeof g_inv[0]; c++) {
     const inv_case *ic = &g_inv[c];
@@ -382,21 +225,21 @@ static void invariants_on(const char *backend) {
     cfg.batch = 8;
     float xa[NPTS * DM], xb[NPTS * DM], xc[NPTS * DM];
     gt_attack_result a, b, cbig;
-    if (!run_attack(&f, ic->name, &cfg, NULL, xa, &a)) continue;
+    if (!run_attack(&f, ic->name, &cfg, xa, &a)) continue;
     check_invariants(&f, what, &a, xa, INFINITY);
     GT_CHECK(a.config.loss == (ic->targeted ? GT_LOSS_CW_TARGETED : GT_LOSS_CW), "%s: loss %s", what,
              gt_loss_name(a.config.loss));
     GT_CHECK(a.n_clean_correct - a.n_robust >= a.n_clean_correct * 3 / 4, "%s: broke only %lld of %lld", what,
              (long long)(a.n_clean_correct - a.n_robust), (long long)a.n_clean_correct);
     /* Same configuration, same bytes; another batch size, the same per-point results (ref). */
-    if (run_attack(&f, ic->name, &cfg, NULL, xb, &b)) {
-      GT_CHECK(same_results(&a, &b, xa, xb, DM), "%s: a second run differs", what);
+    if (run_attack(&f, ic->name, &cfg, xb, &b)) {
+      GT_CHECK(gt_toy_same_results(&a, &b, xa, xb, DM), "%s: a second run differs", what);
       gt_attack_result_free(&b);
     }
     cfg.batch = NPTS;
-    if (run_attack(&f, ic->name, &cfg, NULL, xc, &cbig)) {
+    if (run_attack(&f, ic->name, &cfg, xc, &cbig)) {
       if (!strcmp(backend, "ref"))
-        GT_CHECK(same_results(&a, &cbig, xa, xc, DM), "%s: batch 8 and batch %d give different per-point results", what,
+        GT_CHECK(gt_toy_same_results(&a, &cbig, xa, xc, DM), "%s: batch 8 and batch %d give different per-point results", what,
                  NPTS);
       gt_attack_result_free(&cbig);
     }
@@ -420,7 +263,7 @@ static void invariants_on(const char *backend) {
     }
     gt_attack_result_free(&a);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_invariants_ref(void) { invariants_on("ref"); }
@@ -434,8 +277,8 @@ static int cmp_float(const void *a, const void *b) {
 }
 
 static void test_eps_cap(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 17);
   const inv_case cases[] = {{"deepfool", GT_NORM_L2, 0, GT_TARGET_NONE},
                             {"deepfool", GT_NORM_LINF, 0, GT_TARGET_NONE},
@@ -451,7 +294,7 @@ static void test_eps_cap(void) {
     if (!strcmp(cases[c].name, "cw-l2")) cfg.step_size = 0.05f;
     float xfree[NPTS * DM], xcap[NPTS * DM], xinf[NPTS * DM];
     gt_attack_result rf, rc, ri;
-    if (!run_attack(&f, cases[c].name, &cfg, NULL, xfree, &rf)) continue;
+    if (!run_attack(&f, cases[c].name, &cfg, xfree, &rf)) continue;
     /* The cap: the median norm of the free run. */
     float norms[NPTS];
     int nb = 0;
@@ -460,7 +303,7 @@ static void test_eps_cap(void) {
     qsort(norms, (size_t)nb, sizeof(float), cmp_float);
     GT_CHECK(nb >= 10, "%s: the free run broke %d points", what, nb);
     cfg.eps = nb ? norms[nb / 2] : 0.1f;
-    if (run_attack(&f, cases[c].name, &cfg, NULL, xcap, &rc)) {
+    if (run_attack(&f, cases[c].name, &cfg, xcap, &rc)) {
       check_invariants(&f, what, &rc, xcap, cfg.eps);
       int64_t within = 0;
       for (int i = 0; i < NPTS; i++) {
@@ -478,20 +321,20 @@ static void test_eps_cap(void) {
     }
     /* +inf is no cap, like 0. */
     cfg.eps = INFINITY;
-    if (run_attack(&f, cases[c].name, &cfg, NULL, xinf, &ri)) {
-      GT_CHECK(same_results(&rf, &ri, xfree, xinf, DM), "%s: eps = inf differs from eps = 0", what);
+    if (run_attack(&f, cases[c].name, &cfg, xinf, &ri)) {
+      GT_CHECK(gt_toy_same_results(&rf, &ri, xfree, xinf, DM), "%s: eps = inf differs from eps = 0", what);
       gt_attack_result_free(&ri);
     }
     gt_attack_result_free(&rf);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- EOT and the oracle's gradient of a logit combination ---- */
 
 static void test_eot(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 23);
   const char *names[2] = {"deepfool", "fmn"};
   for (int a = 0; a < 2; a++) {
@@ -501,9 +344,9 @@ static void test_eot(void) {
     cfg.steps = 20;
     float x1[NPTS * DM], x3[NPTS * DM];
     gt_attack_result r1, r3;
-    if (!run_attack(&f, names[a], &cfg, NULL, x1, &r1)) continue;
+    if (!run_attack(&f, names[a], &cfg, x1, &r1)) continue;
     cfg.eot = 3;
-    if (run_attack(&f, names[a], &cfg, NULL, x3, &r3)) {
+    if (run_attack(&f, names[a], &cfg, x3, &r3)) {
       for (int i = 0; i < NPTS; i++) {
         GT_CHECK(r1.success[i] == r3.success[i], "%s EOT 3: point %d outcome changed on a deterministic model",
                  names[a], i);
@@ -517,13 +360,13 @@ static void test_eot(void) {
     }
     gt_attack_result_free(&r1);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_oracle_logits_grad(void) {
   make_linear_weights(KL);
-  fixture f;
-  if (!fixture_open(&f, "cpu", linear_graph(), KL, DL)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "cpu", linear_graph())) return;
   make_points(&f, 0.0, 1.0, 5);
   gt_error err = {0};
   const int n = 5;
@@ -552,7 +395,7 @@ static void test_oracle_logits_grad(void) {
              (long long)(after.backward - before.backward));
     io->copy_to_host(f.be, g_h, g, sizeof g_h, &err);
     io->copy_to_host(f.be, z_h, z, sizeof z_h, &err);
-    logits_of(&f, f.x, n, z_ref);
+    gt_toy_logits(&f, f.x, n, z_ref);
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < DL; j++) {
         double want = 0;
@@ -569,7 +412,7 @@ static void test_oracle_logits_grad(void) {
     io->buffer_free(f.be, z);
     gt_oracle_free(o);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- the committed cnn ---- */
@@ -593,21 +436,10 @@ static double median_norm(const gt_attack_result *r, int64_t *broken) {
 }
 
 static void test_cnn_fixture(void) {
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK) {
-    gt_test_skip("Fashion-MNIST not available: %s", err.message);
-    return;
-  }
   int64_t n = quick() ? 8 : 24;
-  gt_graph *g = NULL;
-  gt_backend *be = NULL;
-  gt_model *m = NULL;
-  int ok = GT_CHECK(gt_dataset_take_first(ds, n, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
-                    "%s", err.message) &&
-           GT_CHECK(gt_backend_cpu_create(&be, 1, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_model_create(g, be, 64, &m, &err) == GT_OK, "%s", err.message);
+  gt_bench b;
+  int ok = gt_bench_open(&b, &(gt_bench_spec){.model = "cnn", .backend = "cpu", .threads = 1, .max_batch = 64,
+                                              .n = n, .skip_without_data = 1});
   /* One thread: DeepFool runs many small passes, whose OpenMP barriers cost far more than their
    * work on a busy machine (the cpu backend's threading is covered by the invariants above).
    * DeepFool and FMN at their defaults (FMN: 100 steps; 40 quick); C&W shortened: 9 search steps
@@ -624,11 +456,10 @@ static void test_cnn_fixture(void) {
     cfg.steps = steps[a];
     cfg.step_size = lr[a];
     gt_attack_result r;
-    double t0 = seconds_now();
-    ok = GT_CHECK(gt_attack_run_dataset(names[a], &cfg, m, ds, NULL, &r, &err) == GT_OK, "%s: %s", names[a],
-                  err.message);
+    double t0 = gt_bench_seconds();
+    ok = gt_bench_run(&b, names[a], &cfg, NULL, &r);
     if (!ok) break;
-    secs[a] = seconds_now() - t0;
+    secs[a] = gt_bench_seconds() - t0;
     med[a] = median_norm(&r, &broken[a]);
     clean = r.n_clean_correct;
     GT_CHECK(r.n_unconfirmed == 0 && r.n_nonfinite == 0, "%s: %lld unconfirmed, %lld non-finite", names[a],
@@ -647,19 +478,16 @@ static void test_cnn_fixture(void) {
       GT_CHECK(broken[2] == clean && med[2] <= 1.6 * med[0], "cw-l2 broke %lld of %lld, median %.4f vs deepfool %.4f",
                (long long)broken[2], (long long)clean, med[2], med[0]);
   }
-  gt_model_free(m);
-  gt_backend_free(be);
-  gt_graph_free(g);
-  gt_dataset_free(ds);
+  gt_bench_close(&b);
 }
 
 /* ---- configurations ---- */
 
 static void test_bad_configs(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(), KM, DM)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 3);
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   gt_error err = {0};
   gt_attack_result r;
   gt_attack_config cfg;
@@ -717,7 +545,7 @@ static void test_bad_configs(void) {
     GT_CHECK(at && at->goal == GT_GOAL_MIN_NORM && at->access == GT_ACCESS_GRADIENT, "%s descriptor", names[a]);
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 int main(void) {

@@ -22,16 +22,13 @@
 #include "gauntlet/model.h"
 #include "gauntlet/oracle.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
+#include "support/attack_invariants.h"
+#include "support/test_rng.h"
+#include "support/toy_models.h"
 
-#define NPTS 37
-#define MAXD 48
-#define MAXB 64
-
-static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+#define NPTS GT_TOY_NPTS
+#define MAXD GT_TOY_MAXD
 
 /* ---- schedule and row math ---- */
 
@@ -173,169 +170,36 @@ static void test_rows(void) {
 
 /* ---- hand-built models on images [c, h, w] ---- */
 
-typedef struct fixture {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  int k;
-  int64_t c, h, w, d;
-  float x[NPTS * MAXD];
-  int32_t labels[NPTS];
-  int64_t ids[NPTS];
-} fixture;
-
 /* Binary linear classifier on [c, h, w]: logit_0 = 0, logit_1 = wv.x + b. */
 static gt_graph *linear_graph(int64_t c, int64_t h, int64_t w, const float *wv, float b) {
-  gt_error err = {0};
   int64_t d = c * h * w;
   float W2[2 * MAXD] = {0}, B2[2] = {0, b};
   memcpy(W2 + d, wv, (size_t)d * sizeof(float));
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, c, h, w}, flat[2] = {GT_DIM_BATCH, d}, logits[2] = {GT_DIM_BATCH, 2};
-  int64_t w_shape[2] = {2, d}, b_shape[1] = {2};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int wval = gt_graph_add_value(g, "W", 0, 2, w_shape, W2, &err);
-  int bval = gt_graph_add_value(g, "b", 0, 1, b_shape, B2, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int a_x[1] = {x}, a_fc[3] = {f, wval, bval};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, a_fc, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+  return gt_toy_linear_graph(c, h, w, 2, W2, B2);
 }
 
-/* [c, h, w] -> flatten -> fc [16] -> relu -> fc [k]. */
-static gt_graph *mlp_graph(int64_t c, int64_t h, int64_t w, int k) {
-  gt_error err = {0};
-  enum { HID = 16 };
-  int64_t d = c * h * w;
-  static float w1[HID * MAXD], b1[HID], w2[HID * 8], b2[8];
-  g_state = 99;
-  for (int64_t i = 0; i < HID * d; i++) w1[i] = (float)(2 * urand() - 1);
-  for (int i = 0; i < HID; i++) b1[i] = (float)(urand() - 0.5);
-  for (int i = 0; i < HID * k; i++) w2[i] = (float)(4 * urand() - 2);
-  for (int i = 0; i < k; i++) b2[i] = (float)(0.5 * urand() - 0.25);
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, c, h, w}, flat[2] = {GT_DIM_BATCH, d}, hid[2] = {GT_DIM_BATCH, HID},
-          out[2] = {GT_DIM_BATCH, k};
-  int64_t s_w1[2] = {HID, d}, s_b1[1] = {HID}, s_w2[2] = {k, HID}, s_b2[1] = {k};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int vw1 = gt_graph_add_value(g, "W1", 0, 2, s_w1, w1, &err);
-  int vb1 = gt_graph_add_value(g, "b1", 0, 1, s_b1, b1, &err);
-  int hv = gt_graph_add_value(g, "h", 1, 2, hid, NULL, &err);
-  int r = gt_graph_add_value(g, "r", 1, 2, hid, NULL, &err);
-  int vw2 = gt_graph_add_value(g, "W2", 0, 2, s_w2, w2, &err);
-  int vb2 = gt_graph_add_value(g, "b2", 0, 1, s_b2, b2, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, out, NULL, &err);
-  int a_x[1] = {x}, a_fc1[3] = {f, vw1, vb1}, a_h[1] = {hv}, a_fc2[3] = {r, vw2, vb2};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, a_x, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc1", 3, a_fc1, hv, &err);
-  gt_graph_add_node(g, GT_OP_RELU, "relu", 1, a_h, r, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc2", 3, a_fc2, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
+/* [3, 4, 4] -> flatten -> fc [16] -> relu -> fc [5]. */
+static gt_graph *mlp_graph(void) {
+  return gt_toy_mlp_graph(&(gt_toy_mlp_spec){.c = 3, .h = 4, .w = 4, .hidden = 16, .k = 5, .seed = 99, .w1_range = 1});
 }
 
-static void logits_of(fixture *f, const float *x, int64_t n, float *logits) {
-  gt_error err = {0};
-  void *dev = NULL;
-  const gt_backend_iface *io = f->be->iface;
-  io->buffer_alloc(f->be, (size_t)(n * f->d) * sizeof(float), &dev, &err);
-  io->copy_to_device(f->be, dev, x, (size_t)(n * f->d) * sizeof(float), &err);
-  GT_CHECK(gt_model_forward(f->m, dev, n, &err) == GT_OK, "%s", err.message);
-  io->copy_to_host(f->be, logits, gt_model_logits(f->m), (size_t)(n * f->k) * sizeof(float), &err);
-  io->buffer_free(f->be, dev);
+/* Points uniform in [lo, hi] with every 7th label wrong; ids 500, 507, ... */
+static void make_points(gt_toy *f, double lo, double hi, uint64_t seed) {
+  gt_toy_make_points(f, lo, hi, seed, 500, 7);
 }
 
-static void predict(fixture *f, const float *x, int64_t n, int32_t *pred) {
-  float logits[NPTS * 8];
-  logits_of(f, x, n, logits);
-  for (int64_t i = 0; i < n; i++) pred[i] = gt_logits_argmax(logits + i * f->k, f->k);
-}
-
-static int fixture_open(fixture *f, const char *backend, gt_graph *g, int k, int64_t c, int64_t h, int64_t w) {
-  gt_error err = {0};
-  memset(f, 0, sizeof *f);
-  f->g = g;
-  f->k = k;
-  f->c = c;
-  f->h = h;
-  f->w = w;
-  f->d = c * h * w;
-  if (!GT_CHECK(gt_backend_create(backend, &f->be, &err) == GT_OK, "%s", err.message)) return 0;
-  if (!GT_CHECK(gt_model_create(g, f->be, MAXB, &f->m, &err) == GT_OK, "%s", err.message)) return 0;
-  return 1;
-}
-
-static void fixture_close(fixture *f) {
-  gt_model_free(f->m);
-  gt_backend_free(f->be);
-  gt_graph_free(f->g);
-}
-
-/* Points uniform in [lo, hi], labelled with the model's prediction except every 7th point (a
- * clean error the run must not attack); ids are sparse original indices. */
-static void make_points(fixture *f, double lo, double hi, uint64_t seed) {
-  g_state = seed;
-  for (int64_t i = 0; i < NPTS * f->d; i++) f->x[i] = (float)(lo + (hi - lo) * urand());
-  int32_t pred[NPTS];
-  predict(f, f->x, NPTS, pred);
-  for (int i = 0; i < NPTS; i++) {
-    f->labels[i] = i % 7 == 6 ? (pred[i] + 1) % f->k : pred[i];
-    f->ids[i] = 500 + 7 * i;
-  }
-}
-
-static gt_attack_points points_of(fixture *f) {
-  gt_attack_points p = {.n = NPTS, .x = f->x, .labels = f->labels, .ids = f->ids, .targets = NULL};
-  return p;
-}
-
-static int run_square(fixture *f, const gt_attack_config *cfg, const gt_attack_points *pts, float *x_adv,
+static int run_square(gt_toy *f, const gt_attack_config *cfg, const gt_attack_points *pts, float *x_adv,
                       gt_attack_result *r) {
   gt_error err = {0};
   return GT_CHECK(gt_attack_run("square", cfg, f->m, pts, x_adv, r, &err) == GT_OK, "square: %s", err.message);
 }
 
-/* The invariants every run keeps; max_fwd is the most passes a point may spend. */
-static void check_invariants(fixture *f, const char *what, const gt_attack_result *r, const float *x_adv,
+/* The invariants of a score-based run (attack_invariants.h); max_fwd is the most passes a point
+ * may spend. */
+static void check_invariants(gt_toy *f, const char *what, const gt_attack_result *r, const float *x_adv,
                              int64_t max_fwd) {
-  const gt_attack_config *c = &r->config;
-  GT_CHECK(r->n == NPTS, "%s: %lld results", what, (long long)r->n);
-  if (r->n != NPTS) return;
-  GT_CHECK(r->n_unconfirmed == 0 && r->n_nonfinite == 0 && r->n_over_eps == 0,
-           "%s: unconfirmed %lld, non-finite %lld, over eps %lld", what, (long long)r->n_unconfirmed,
-           (long long)r->n_nonfinite, (long long)r->n_over_eps);
-  GT_CHECK(r->n_robust <= r->n_clean_correct, "%s: robust > clean", what);
-  GT_CHECK(r->total.backward == 0, "%s: %lld backward passes", what, (long long)r->total.backward);
-  int32_t pred[NPTS];
-  predict(f, x_adv, NPTS, pred);
-  for (int i = 0; i < NPTS; i++) {
-    const float *xa = x_adv + i * f->d, *x = f->x + i * f->d;
-    double dist = gt_lp_norm_row(c->norm, xa, x, f->d);
-    GT_CHECK(dist <= (double)c->eps + 1e-6, "%s: point %d at %.9g > eps %g", what, i, dist, (double)c->eps);
-    for (int64_t j = 0; j < f->d; j++)
-      if (!(xa[j] >= 0.0f && xa[j] <= 1.0f)) {
-        GT_CHECK(0, "%s: point %d leaves [0,1]", what, i);
-        break;
-      }
-    if (r->success[i]) {
-      if (c->require_target_hit)
-        GT_CHECK(pred[i] == r->target[i], "%s: point %d predicted %d, target %d", what, i, pred[i], r->target[i]);
-      else
-        GT_CHECK(pred[i] != f->labels[i], "%s: point %d counted broken but re-evaluates to its label", what, i);
-    } else {
-      GT_CHECK(memcmp(xa, x, (size_t)f->d * sizeof(float)) == 0, "%s: unbroken point %d not returned clean", what, i);
-    }
-    GT_CHECK(r->backward[i] == 0, "%s: point %d spent backward passes", what, i);
-    GT_CHECK(r->forward[i] <= max_fwd, "%s: point %d spent %lld > %lld passes", what, i, (long long)r->forward[i],
-             (long long)max_fwd);
-    if (!r->clean_correct[i]) GT_CHECK(r->forward[i] == 0, "%s: clean error %d was attacked", what, i);
-  }
+  const gt_toy_expect scores_only = {.bound = GT_TOY_ALL_WITHIN_EPS, .scores_only_max_forward = max_fwd};
+  gt_toy_check_run(f, what, r, x_adv, &scores_only);
 }
 
 static int same_point(const gt_attack_result *a, int64_t i, const gt_attack_result *b, int64_t j, const float *xa,
@@ -354,8 +218,8 @@ static int same_results(const gt_attack_result *a, const gt_attack_result *b, co
 }
 
 static void invariants_on(const char *backend) {
-  fixture f;
-  if (!fixture_open(&f, backend, mlp_graph(3, 4, 4, 5), 5, 3, 4, 4)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, backend, mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 7);
   const gt_norm norms[2] = {GT_NORM_LINF, GT_NORM_L2};
   const float eps[2] = {0.1f, 0.5f};
@@ -373,7 +237,7 @@ static void invariants_on(const char *backend) {
     gt_attack_result a, b, big, other;
     if (!run_square(&f, &cfg, &(gt_attack_points){0}, NULL, &a)) continue; /* an empty run is valid */
     gt_attack_result_free(&a);
-    gt_attack_points pts = points_of(&f);
+    gt_attack_points pts = gt_toy_points(&f);
     if (!run_square(&f, &cfg, &pts, xa, &a)) continue;
     GT_CHECK(a.config.steps == 150 && a.config.loss == GT_LOSS_CW, "%s: resolved config", what);
     check_invariants(&f, what, &a, xa, cfg.steps + 1);
@@ -417,7 +281,7 @@ static void invariants_on(const char *backend) {
     gt_attack_result_free(&big);
     gt_attack_result_free(&other);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_invariants_ref(void) { invariants_on("ref"); }
@@ -426,13 +290,13 @@ static void test_invariants_cpu(void) { invariants_on("cpu"); }
 /* Never a gradient: run on an oracle of our own and read its meter. Surviving points spend
  * exactly queries + 1 forward passes per restart (the initial point and every update). */
 static void test_scores_only_and_passes(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(3, 4, 4, 5), 5, 3, 4, 4)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 8);
   gt_error err = {0};
   gt_oracle *o = NULL;
   if (!GT_CHECK(gt_oracle_create(f.m, 1, &o, &err) == GT_OK, "%s", err.message)) {
-    fixture_close(&f);
+    gt_toy_close(&f);
     return;
   }
   const gt_attack *sq = gt_attack_find("square");
@@ -445,7 +309,7 @@ static void test_scores_only_and_passes(void) {
     cfg.eps = nm ? 0.2f : 0.03f; /* small: many points survive every query */
     cfg.steps = 40;
     cfg.restarts = 2;
-    gt_attack_points pts = points_of(&f);
+    gt_attack_points pts = gt_toy_points(&f);
     gt_attack_result r;
     static float xa[NPTS * MAXD];
     if (!GT_CHECK(gt_attack_run_oracle(sq, &cfg, o, &pts, xa, &r, &err) == GT_OK, "%s", err.message)) continue;
@@ -465,7 +329,7 @@ static void test_scores_only_and_passes(void) {
     gt_attack_result_free(&r);
   }
   gt_oracle_free(o);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* Binary linear classifier on [1, 6, 6] with mixed-sign weights and the boundary through the
@@ -476,15 +340,15 @@ static void test_scores_only_and_passes(void) {
 static void test_linear_linf_closed_form(void) {
   enum { H = 6, W = 6, Dd = H * W };
   float wv[Dd];
-  g_state = 4242;
+  uint64_t state = 4242;
   double w1 = 0, half = 0;
   for (int j = 0; j < Dd; j++) {
-    wv[j] = (float)((urand() < 0.5 ? -1 : 1) * (0.5 + urand()));
+    wv[j] = (float)((gt_test_lcg_uniform(&state) < 0.5 ? -1 : 1) * (0.5 + gt_test_lcg_uniform(&state)));
     w1 += fabs(wv[j]);
     half += 0.5 * wv[j];
   }
-  fixture f;
-  if (!fixture_open(&f, "ref", linear_graph(1, H, W, wv, (float)-half), 2, 1, H, W)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", linear_graph(1, H, W, wv, (float)-half))) return;
   make_points(&f, 0.4, 0.6, 12);
   const float eps_list[3] = {0.003f, 0.006f, 0.01f};
   for (int e = 0; e < 3; e++) {
@@ -492,7 +356,7 @@ static void test_linear_linf_closed_form(void) {
     gt_attack_config_init(&cfg);
     cfg.eps = eps_list[e];
     cfg.steps = 2000;
-    gt_attack_points pts = points_of(&f);
+    gt_attack_points pts = gt_toy_points(&f);
     static float xa[NPTS * MAXD];
     gt_attack_result r;
     if (!run_square(&f, &cfg, &pts, xa, &r)) continue;
@@ -514,12 +378,12 @@ static void test_linear_linf_closed_form(void) {
     GT_CHECK(near > 0 && far > 0, "eps %g: %d points below and %d beyond the threshold", (double)cfg.eps, near, far);
     gt_attack_result_free(&r);
   }
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_targeted(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(3, 4, 4, 5), 5, 3, 4, 4)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 21);
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
@@ -529,11 +393,11 @@ static void test_targeted(void) {
   cfg.targeted = GT_TARGET_TOP;
   cfg.n_target_ranks = 2;
   cfg.require_target_hit = 1;
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   static float xa[NPTS * MAXD];
   gt_attack_result r;
   if (!run_square(&f, &cfg, &pts, xa, &r)) {
-    fixture_close(&f);
+    gt_toy_close(&f);
     return;
   }
   GT_CHECK(r.config.loss == GT_LOSS_CW_TARGETED, "targeted loss %s", gt_loss_name(r.config.loss));
@@ -546,14 +410,14 @@ static void test_targeted(void) {
     }
   GT_CHECK(hits > 0, "no target reached");
   gt_attack_result_free(&r);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 static void test_bad_configs(void) {
-  fixture f;
-  if (!fixture_open(&f, "ref", mlp_graph(3, 4, 4, 5), 5, 3, 4, 4)) return;
+  gt_toy f;
+  if (!gt_toy_open(&f, "ref", mlp_graph())) return;
   make_points(&f, 0.0, 1.0, 3);
-  gt_attack_points pts = points_of(&f);
+  gt_attack_points pts = gt_toy_points(&f);
   gt_error err = {0};
   gt_attack_result r;
   gt_attack_config cfg;
@@ -586,32 +450,23 @@ static void test_bad_configs(void) {
                r.config.restarts == 1,
            "defaults: %d queries, %d restarts (%s)", r.config.steps, r.config.restarts, err.message);
   gt_attack_result_free(&r);
-  fixture_close(&f);
+  gt_toy_close(&f);
 }
 
 /* ---- strength on the committed CNN ---- */
 
 static void test_cnn_strength(void) {
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK) {
-    gt_test_skip("Fashion-MNIST not available: %s", err.message);
+  enum { N = 50 };
+  gt_bench b;
+  if (!gt_bench_open(&b, &(gt_bench_spec){.model = "cnn", .backend = "cpu", .max_batch = N, .n = N,
+                                          .skip_without_data = 1})) {
+    gt_bench_close(&b);
     return;
   }
-  enum { N = 50 };
-  gt_graph *g = NULL;
-  gt_backend *be = NULL;
-  gt_model *m = NULL;
-  int ok = GT_CHECK(gt_dataset_take_first(ds, N, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_graph_load_classifier(GT_FIXTURES_DIR "/models/cnn.onnx", 0, NULL, NULL, &g, &err) == GT_OK,
-                    "%s", err.message) &&
-           GT_CHECK(gt_backend_create("cpu", &be, &err) == GT_OK, "%s", err.message) &&
-           GT_CHECK(gt_model_create(g, be, N, &m, &err) == GT_OK, "%s", err.message);
   const char *names[3] = {"square", "pgd", "apgd-ce"};
-  int64_t robust[3] = {-1, -1, -1}, clean = -1;
-  int64_t d = (int64_t)ds->c * ds->h * ds->w;
+  int64_t robust[3] = {-1, -1, -1}, clean = -1, d = b.d;
   float *xa = malloc((size_t)(N * d) * sizeof(float));
-  for (int a = 0; ok && xa && a < 3; a++) {
+  for (int a = 0; xa && a < 3; a++) {
     if (!gt_attack_find(names[a])) continue; /* apgd-ce when it is registered */
     gt_attack_config cfg;
     gt_attack_config_init(&cfg);
@@ -619,40 +474,33 @@ static void test_cnn_strength(void) {
     cfg.eps = 0.1f;
     cfg.steps = a == 0 ? 300 : 20;
     gt_attack_result r;
-    if (!GT_CHECK(gt_attack_run_dataset(names[a], &cfg, m, ds, xa, &r, &err) == GT_OK, "%s: %s", names[a],
-                  err.message))
-      continue;
+    if (!gt_bench_run(&b, names[a], &cfg, xa, &r)) continue;
     robust[a] = r.n_robust;
     clean = r.n_clean_correct;
     GT_CHECK(r.n_unconfirmed == 0 && r.n_over_eps == 0 && r.n_nonfinite == 0, "%s: unconfirmed / over eps", names[a]);
     for (int i = 0; i < N; i++) {
-      double dist = gt_lp_norm_row(GT_NORM_LINF, xa + i * d, ds->images + i * d, d);
+      double dist = gt_lp_norm_row(GT_NORM_LINF, xa + i * d, b.ds->images + i * d, d);
       GT_CHECK(dist <= 0.1 + 1e-6, "%s: point %d at %g", names[a], i, dist);
     }
     if (a == 0) GT_CHECK(r.total.backward == 0, "square ran %lld backward passes", (long long)r.total.backward);
     gt_attack_result_free(&r);
   }
-  if (ok) {
-    printf("    cnn, first %d test points, Linf eps 0.1: clean %lld, robust after square-300 %lld, pgd-20 %lld",
-           N, (long long)clean, (long long)robust[0], (long long)robust[1]);
-    if (robust[2] >= 0) printf(", apgd-ce-20 %lld", (long long)robust[2]);
-    printf("\n");
-    fflush(stdout);
-    /* Square breaks a large part of the clean-correct points ... */
-    GT_CHECK(robust[0] >= 0 && clean - robust[0] >= clean / 2, "square broke %lld of %lld", (long long)(clean - robust[0]),
-             (long long)clean);
-    /* ... but not more than the white-box attacks (beyond 2 points of noise). */
-    GT_CHECK(robust[0] + 2 >= robust[1], "square (%lld robust) beats pgd-20 (%lld)", (long long)robust[0],
-             (long long)robust[1]);
-    if (robust[2] >= 0)
-      GT_CHECK(robust[0] + 2 >= robust[2], "square (%lld robust) beats apgd-ce (%lld)", (long long)robust[0],
-               (long long)robust[2]);
-  }
+  printf("    cnn, first %d test points, Linf eps 0.1: clean %lld, robust after square-300 %lld, pgd-20 %lld",
+         N, (long long)clean, (long long)robust[0], (long long)robust[1]);
+  if (robust[2] >= 0) printf(", apgd-ce-20 %lld", (long long)robust[2]);
+  printf("\n");
+  fflush(stdout);
+  /* Square breaks a large part of the clean-correct points ... */
+  GT_CHECK(robust[0] >= 0 && clean - robust[0] >= clean / 2, "square broke %lld of %lld", (long long)(clean - robust[0]),
+           (long long)clean);
+  /* ... but not more than the white-box attacks (beyond 2 points of noise). */
+  GT_CHECK(robust[0] + 2 >= robust[1], "square (%lld robust) beats pgd-20 (%lld)", (long long)robust[0],
+           (long long)robust[1]);
+  if (robust[2] >= 0)
+    GT_CHECK(robust[0] + 2 >= robust[2], "square (%lld robust) beats apgd-ce (%lld)", (long long)robust[0],
+             (long long)robust[2]);
   free(xa);
-  gt_model_free(m);
-  gt_backend_free(be);
-  gt_graph_free(g);
-  gt_dataset_free(ds);
+  gt_bench_close(&b);
 }
 
 int main(void) {

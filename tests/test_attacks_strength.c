@@ -13,57 +13,26 @@
 #include "gauntlet/data.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
 
-typedef struct bench {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  gt_dataset *ds;
-} bench;
-
-static int bench_open(bench *b, const char *model, gt_backend *be, int64_t n) {
-  gt_error err = {0};
-  char path[512];
-  memset(b, 0, sizeof *b);
-  b->be = be;
-  snprintf(path, sizeof path, "%s/models/%s.onnx", GT_FIXTURES_DIR, model);
-  return GT_CHECK(be != NULL, "no backend") &&
-         GT_CHECK(gt_graph_load_classifier(path, 0, NULL, NULL, &b->g, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_model_create(b->g, be, 64, &b->m, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_dataset_load("fmnist:test", &b->ds, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_dataset_take_first(b->ds, n, &err) == GT_OK, "%s", err.message);
+/* A committed model on a backend (cpu: threads, 0 = its default) with the first n test points. */
+static int bench_open(gt_bench *b, const char *model, const char *backend, int threads, int64_t n) {
+  return gt_bench_open(b, &(gt_bench_spec){.model = model, .backend = backend, .threads = threads, .max_batch = 64,
+                                           .n = n});
 }
 
-static void bench_close(bench *b) {
-  gt_model_free(b->m);
-  gt_backend_free(b->be);
-  gt_graph_free(b->g);
-  gt_dataset_free(b->ds);
-}
-
-static int run(bench *b, const char *attack, float eps, int steps, float *x_adv, gt_attack_result *res) {
-  gt_error err = {0};
+static int run(gt_bench *b, const char *attack, float eps, int steps, float *x_adv, gt_attack_result *res) {
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
   cfg.eps = eps;
   cfg.steps = steps;
   cfg.seed = 5;
-  memset(res, 0, sizeof *res);
-  return GT_CHECK(gt_attack_run_dataset(attack, &cfg, b->m, b->ds, x_adv, res, &err) == GT_OK, "%s %g: %s", attack,
-                  (double)eps, err.message);
-}
-
-static gt_backend *backend(const char *name, int threads) {
-  gt_backend *be = NULL;
-  gt_error err = {0};
-  if (!strcmp(name, "cpu")) gt_backend_cpu_create(&be, threads, &err);
-  else gt_backend_create(name, &be, &err);
-  return be;
+  return gt_bench_run(b, attack, &cfg, x_adv, res);
 }
 
 static void iterative_beats_single_step(const char *model) {
-  bench b;
-  if (bench_open(&b, model, backend("cpu", 0), 200)) {
+  gt_bench b;
+  if (bench_open(&b, model, "cpu", 0, 200)) {
     gt_attack_result fgsm, pgd;
     if (run(&b, "fgsm", 0.05f, 0, NULL, &fgsm) && run(&b, "pgd", 0.05f, 20, NULL, &pgd)) {
       int64_t exceptions = 0;
@@ -81,15 +50,15 @@ static void iterative_beats_single_step(const char *model) {
     gt_attack_result_free(&fgsm);
     gt_attack_result_free(&pgd);
   }
-  bench_close(&b);
+  gt_bench_close(&b);
 }
 
 static void test_iterative_cnn(void) { iterative_beats_single_step("cnn"); }
 static void test_iterative_mlp(void) { iterative_beats_single_step("mlp"); }
 
 static void test_monotone_in_eps(void) {
-  bench b;
-  if (bench_open(&b, "cnn", backend("cpu", 0), 120)) {
+  gt_bench b;
+  if (bench_open(&b, "cnn", "cpu", 0, 120)) {
     static const float eps[] = {0.0f, 0.01f, 0.02f, 0.05f, 0.1f, 0.3f};
     int64_t prev = -1;
     for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++) {
@@ -104,13 +73,13 @@ static void test_monotone_in_eps(void) {
       gt_attack_result_free(&r);
     }
   }
-  bench_close(&b);
+  gt_bench_close(&b);
 }
 
 static void test_thread_counts(void) {
-  bench one, two;
-  int ok = bench_open(&one, "cnn", backend("cpu", 1), 64);
-  ok = bench_open(&two, "cnn", backend("cpu", 2), 64) && ok;
+  gt_bench one, two;
+  int ok = bench_open(&one, "cnn", "cpu", 1, 64);
+  ok = bench_open(&two, "cnn", "cpu", 2, 64) && ok;
   if (ok) {
     int64_t d = gt_model_input_numel(one.m);
     float *a = malloc((size_t)(64 * d) * sizeof(float)), *c = malloc((size_t)(64 * d) * sizeof(float));
@@ -124,16 +93,16 @@ static void test_thread_counts(void) {
     free(a);
     free(c);
   }
-  bench_close(&one);
-  bench_close(&two);
+  gt_bench_close(&one);
+  gt_bench_close(&two);
 }
 
 /* ref and cpu round differently (BLAS sums in another order), so iterates drift apart by float
  * effects; the per-point verdicts must still agree almost everywhere. */
 static void test_backends_agree(void) {
-  bench r, c;
-  int ok = bench_open(&r, "mlp", backend("ref", 0), 100);
-  ok = bench_open(&c, "mlp", backend("cpu", 0), 100) && ok;
+  gt_bench r, c;
+  int ok = bench_open(&r, "mlp", "ref", 0, 100);
+  ok = bench_open(&c, "mlp", "cpu", 0, 100) && ok;
   if (ok) {
     int64_t d = gt_model_input_numel(r.m);
     float *xr = malloc((size_t)(100 * d) * sizeof(float)), *xc = malloc((size_t)(100 * d) * sizeof(float));
@@ -157,8 +126,8 @@ static void test_backends_agree(void) {
     free(xr);
     free(xc);
   }
-  bench_close(&r);
-  bench_close(&c);
+  gt_bench_close(&r);
+  gt_bench_close(&c);
 }
 
 int main(void) {

@@ -392,8 +392,45 @@ static int write_png(const char *path, const png_spec *s) {
 }
 
 /* All-gray tree: 8-bit, 16-bit, gray+alpha and 1-bit images -> one channel. */
+/* Writes specs[i] to root/names[i]. */
+static void write_pngs(const char *root, const char *const *names, const png_spec *specs, int count) {
+  char path[700];
+  for (int i = 0; i < count; i++) {
+    snprintf(path, sizeof path, "%s/%s", root, names[i]);
+    GT_CHECK(write_png(path, &specs[i]), "write %s", path);
+  }
+}
+
+/* Loads spec and checks its shape, class count and labels [n]; NULL after a failed load. */
+static gt_dataset *load_checked(const char *spec, int64_t n, int c, int h, int w, int k, const int *labels) {
+  gt_error err = {0};
+  gt_dataset *ds = NULL;
+  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  if (!ds) return NULL;
+  GT_CHECK(ds->n == n && ds->c == c && ds->h == h && ds->w == w && ds->n_classes == k, "n %lld c %d h %d w %d k %d",
+           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
+  for (int64_t i = 0; i < n && i < ds->n; i++)
+    GT_CHECK(ds->labels[i] == labels[i], "label %lld = %d", (long long)i, ds->labels[i]);
+  return ds;
+}
+
+/* Loads png:<root> and checks it as load_checked does, and every element against want [n, c*h*w]. */
+static void check_png_tree(const char *root, int64_t n, int c, int h, int w, int k, const int *labels,
+                           const float *want) {
+  char spec[600];
+  snprintf(spec, sizeof spec, "png:%s", root);
+  gt_dataset *ds = load_checked(spec, n, c, h, w, k, labels);
+  if (!ds) return;
+  int64_t d = (int64_t)c * h * w;
+  for (int64_t i = 0; i < n && i < ds->n; i++)
+    for (int64_t e = 0; e < d; e++)
+      GT_CHECK(ds->images[i * d + e] == want[i * d + e], "image %lld element %lld: %.9g vs %.9g", (long long)i,
+               (long long)e, ds->images[i * d + e], want[i * d + e]);
+  gt_dataset_free(ds);
+}
+
 static void test_png_gray_tree(void) {
-  char root[512], path[700], spec[600];
+  char root[512], path[700];
   make_dir(tmp("data_png_gray", root));
   snprintf(path, sizeof path, "%s/a_g8", root), make_dir(path);
   snprintf(path, sizeof path, "%s/b_g16", root), make_dir(path);
@@ -408,10 +445,7 @@ static void test_png_gray_tree(void) {
                        {3, 2, PNG_COLOR_TYPE_GRAY_ALPHA, 8, 0, ga, NULL, 0},
                        {3, 2, PNG_COLOR_TYPE_GRAY, 1, 0, g1, NULL, 0}};
   const char *names[4] = {"a_g8/x.png", "b_g16/x.png", "c_low/a.PNG", "c_low/b.png"};
-  for (int i = 0; i < 4; i++) {
-    snprintf(path, sizeof path, "%s/%s", root, names[i]);
-    GT_CHECK(write_png(path, &specs[i]), "write %s", path);
-  }
+  write_pngs(root, names, specs, 4);
   snprintf(path, sizeof path, "%s/c_low/notes.txt", root);
   write_bytes(path, "ignored", 7);
   const float want[4][6] = {
@@ -420,25 +454,12 @@ static void test_png_gray_tree(void) {
       {5 / 255.0f, 6 / 255.0f, 7 / 255.0f, 8 / 255.0f, 9 / 255.0f, 10 / 255.0f},
       {1, 0, 1, 0, 1, 0}};
   const int want_labels[4] = {0, 1, 2, 2};
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  snprintf(spec, sizeof spec, "png:%s", root);
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
-  if (!ds) return;
-  GT_CHECK(ds->n == 4 && ds->c == 1 && ds->h == 2 && ds->w == 3 && ds->n_classes == 3, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  for (int i = 0; i < 4 && i < ds->n; i++) {
-    GT_CHECK(ds->labels[i] == want_labels[i], "label %d = %d", i, ds->labels[i]);
-    for (int p = 0; p < 6; p++)
-      GT_CHECK(ds->images[i * 6 + p] == want[i][p], "image %d pixel %d: %.9g vs %.9g", i, p, ds->images[i * 6 + p],
-               want[i][p]);
-  }
-  gt_dataset_free(ds);
+  check_png_tree(root, 4, 1, 2, 3, 3, want_labels, &want[0][0]);
 }
 
 /* Mixed tree: RGB, RGBA, interlaced 16-bit RGB, palette and gray -> three channels. */
 static void test_png_mixed_tree(void) {
-  char root[512], path[700], spec[600];
+  char root[512], path[700];
   make_dir(tmp("data_png_mixed", root));
   snprintf(path, sizeof path, "%s/bird", root), make_dir(path);
   snprintf(path, sizeof path, "%s/cat", root), make_dir(path);
@@ -458,10 +479,7 @@ static void test_png_mixed_tree(void) {
                        {2, 2, PNG_COLOR_TYPE_PALETTE, 8, 0, pal, palette, 3},
                        {2, 2, PNG_COLOR_TYPE_GRAY, 8, 0, gray, NULL, 0}};
   const char *names[5] = {"bird/1_rgb.png", "bird/2_rgba.png", "bird/3_rgb16i.png", "cat/a_pal.png", "cat/b_gray.png"};
-  for (int i = 0; i < 5; i++) {
-    snprintf(path, sizeof path, "%s/%s", root, names[i]);
-    GT_CHECK(write_png(path, &specs[i]), "write %s", path);
-  }
+  write_pngs(root, names, specs, 5);
   /* want[i][channel][pixel] */
   float want[5][3][4];
   for (int p = 0; p < 4; p++)
@@ -474,21 +492,7 @@ static void test_png_mixed_tree(void) {
       want[4][k][p] = gray[p] / 255.0f;
     }
   const int want_labels[5] = {0, 0, 0, 1, 1};
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  snprintf(spec, sizeof spec, "png:%s", root);
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
-  if (!ds) return;
-  GT_CHECK(ds->n == 5 && ds->c == 3 && ds->h == 2 && ds->w == 2 && ds->n_classes == 2, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  for (int i = 0; i < 5 && i < ds->n; i++) {
-    GT_CHECK(ds->labels[i] == want_labels[i], "label %d = %d", i, ds->labels[i]);
-    for (int k = 0; k < 3; k++)
-      for (int p = 0; p < 4; p++)
-        GT_CHECK(ds->images[i * 12 + k * 4 + p] == want[i][k][p], "image %d (%s) channel %d pixel %d: %.9g vs %.9g", i,
-                 names[i], k, p, ds->images[i * 12 + k * 4 + p], want[i][k][p]);
-  }
-  gt_dataset_free(ds);
+  check_png_tree(root, 5, 3, 2, 2, 2, want_labels, &want[0][0][0]);
 }
 
 /* ---------- NumPy ---------- */
@@ -536,13 +540,9 @@ static void test_npy_u1_nchw(void) {
                      16),
            "write");
   snprintf(spec, sizeof spec, "npy:%s,%s", x, y);
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  const int want_labels[2] = {7, 2};
+  gt_dataset *ds = load_checked(spec, 2, 3, 2, 2, 8, want_labels);
   if (!ds) return;
-  GT_CHECK(ds->n == 2 && ds->c == 3 && ds->h == 2 && ds->w == 2 && ds->n_classes == 8, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  GT_CHECK(ds->labels[0] == 7 && ds->labels[1] == 2, "labels %d %d", ds->labels[0], ds->labels[1]);
   for (int i = 0; i < 24; i++)
     GT_CHECK(ds->images[i] == (float)(i * 11) / 255.0f, "value %d: %.9g", i, ds->images[i]);
   gt_dataset_free(ds);
@@ -561,13 +561,9 @@ static void test_npy_f4_nhwc(void) {
                      labels, sizeof labels),
            "write");
   snprintf(spec, sizeof spec, "npy:%s,%s", x, y);
-  gt_error err = {0};
-  gt_dataset *ds = NULL;
-  GT_CHECK(gt_dataset_load(spec, &ds, &err) == GT_OK, "%s", err.message);
+  const int want_labels[2] = {1, 0};
+  gt_dataset *ds = load_checked(spec, 2, 3, 2, 2, 2, want_labels);
   if (!ds) return;
-  GT_CHECK(ds->n == 2 && ds->c == 3 && ds->h == 2 && ds->w == 2 && ds->n_classes == 2, "n %lld c %d h %d w %d k %d",
-           (long long)ds->n, ds->c, ds->h, ds->w, ds->n_classes);
-  GT_CHECK(ds->labels[0] == 1 && ds->labels[1] == 0, "labels %d %d", ds->labels[0], ds->labels[1]);
   /* File index ((n * 2 + y) * 2 + x) * 3 + ch lands at ((n * 3 + ch) * 2 + y) * 2 + x. */
   for (int n = 0; n < 2; n++)
     for (int ch = 0; ch < 3; ch++)

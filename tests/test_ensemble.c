@@ -8,8 +8,8 @@
 #include "gauntlet/ensemble.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
 
-#define CNN GT_FIXTURES_DIR "/models/cnn.onnx"
 #define N_POINTS 48
 
 static int has_attack(const char *name) { return gt_attack_find(name) != NULL; }
@@ -59,28 +59,9 @@ static void test_plans(void) {
   GT_CHECK(gt_autoattack_version_parse("ultra", &v, &err) == GT_ERR_USAGE && strstr(err.message, "ultra"), "bad version");
 }
 
-typedef struct setup {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  gt_dataset *ds;
-} setup;
-
-static int setup_open(setup *s) {
-  gt_error err = {0};
-  memset(s, 0, sizeof *s);
-  return GT_CHECK(gt_graph_load_classifier(CNN, 0, NULL, NULL, &s->g, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_backend_create("cpu", &s->be, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_model_create(s->g, s->be, 32, &s->m, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_dataset_load("fmnist:test", &s->ds, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_dataset_take_first(s->ds, N_POINTS, &err) == GT_OK, "%s", err.message);
-}
-
-static void setup_close(setup *s) {
-  gt_model_free(s->m);
-  gt_backend_free(s->be);
-  gt_graph_free(s->g);
-  gt_dataset_free(s->ds);
+/* The cnn fixture on cpu with the first N_POINTS test points. */
+static int cnn_open(gt_bench *s) {
+  return gt_bench_open(s, &(gt_bench_spec){.model = "cnn", .backend = "cpu", .max_batch = 32, .n = N_POINTS});
 }
 
 /* A small custom ensemble of the basic attacks, weak enough that members after the first still work. */
@@ -100,15 +81,15 @@ static void small_ensemble(gt_ensemble *e) {
 }
 
 static void test_worst_case(void) {
-  setup s;
-  if (!setup_open(&s)) {
-    setup_close(&s);
+  gt_bench s;
+  if (!cnn_open(&s)) {
+    gt_bench_close(&s);
     return;
   }
   gt_error err = {0};
   gt_ensemble e;
   small_ensemble(&e);
-  gt_attack_points pts = {.n = s.ds->n, .x = s.ds->images, .labels = s.ds->labels};
+  gt_attack_points pts = gt_bench_points(&s);
   int64_t d = gt_model_input_numel(s.m);
   float *adv1 = malloc((size_t)(N_POINTS * d) * sizeof(float)), *adv2 = malloc((size_t)(N_POINTS * d) * sizeof(float));
   gt_ensemble_result r1, r2;
@@ -153,22 +134,22 @@ static void test_worst_case(void) {
   gt_ensemble_result_free(&r2);
   free(adv1);
   free(adv2);
-  setup_close(&s);
+  gt_bench_close(&s);
 }
 
 static void test_mixed_eot_refused(void) {
-  setup s;
-  if (setup_open(&s)) {
+  gt_bench s;
+  if (cnn_open(&s)) {
     gt_error err = {0};
     gt_ensemble e;
     small_ensemble(&e);
     e.members[1].config.eot = 4;
-    gt_attack_points pts = {.n = s.ds->n, .x = s.ds->images, .labels = s.ds->labels};
+    gt_attack_points pts = gt_bench_points(&s);
     gt_ensemble_result r;
     GT_CHECK(gt_ensemble_run(&e, s.m, &pts, NULL, &r, &err) == GT_ERR_USAGE && strstr(err.message, "EOT"),
              "mixed EOT: %s", err.message);
   }
-  setup_close(&s);
+  gt_bench_close(&s);
 }
 
 int main(void) {

@@ -1,7 +1,7 @@
 /* Gradient-masking probes (gauntlet/masking.h): every flag fires on a deliberately masked model and
  * stays quiet on normal ones.
  *
- * Masked models are built here with the ONNX builder on 1x4x4 inputs (d = 16, 3 classes):
+ * Masked models are built here (support/clip_models.h) on 1x4x4 inputs (d = 16, 3 classes):
  *   smooth:    s = mean(x) - 0.1 -> Clip(-1, 1) -> logits = [s, -s, -0.5]  (class 0 when mean > 0.1)
  *   saturated: the same with s multiplied by 1000 before the Clip, so the Clip saturates and the
  *              input gradient is exactly 0 (zero_gradients; the unbounded attack cannot move:
@@ -22,6 +22,8 @@
 #include "gauntlet/model.h"
 #include "checks/masking_checks.h"
 #include "gt_test.h"
+#include "support/attack_bench.h"
+#include "support/clip_models.h"
 #include "support/onnx_builder.h"
 
 #define SYN_N 64
@@ -39,31 +41,10 @@ static const char *syn_write(syn_kind kind, char *buf, size_t size) {
   char name[64];
   snprintf(name, sizeof name, "masking_%s.onnx", syn_name(kind));
   gt_test_tmp_path(name, buf, size);
-  gt_ob_model *m = gt_ob_model_create(13);
-  int64_t xs[4] = {-1, 1, 4, 4}, w1s[2] = {1, SYN_D}, b1s[1] = {1}, w2s[2] = {3, 1}, b2s[1] = {3}, sc[1] = {1};
-  float w1[SYN_D], b1[1] = {-0.1f}, w2[3] = {1.0f, -1.0f, 0.0f}, b2[3] = {0.0f, 0.0f, -0.5f};
-  float lo[1] = {-1.0f}, hi[1] = {1.0f}, gain[1] = {1000.0f}, huge[1] = {1e20f};
-  for (int i = 0; i < SYN_D; i++) w1[i] = 1.0f / SYN_D;
-  gt_ob_input(m, "x", GT_OB_FLOAT, 4, xs);
-  gt_ob_init_float(m, "W1", 2, w1s, w1);
-  gt_ob_init_float(m, "B1", 1, b1s, b1);
-  gt_ob_init_float(m, "W2", 2, w2s, w2);
-  gt_ob_init_float(m, "B2", 1, b2s, b2);
-  gt_ob_init_float(m, "lo", 0, sc, lo);
-  gt_ob_init_float(m, "hi", 0, sc, hi);
-  gt_ob_init_float(m, "gain", 1, sc, gain);
+  gt_ob_model *m = gt_clip_model(1.0f / SYN_D, -0.1f, kind == SYN_SATURATED ? 1000.0f : 1.0f);
+  int64_t sc[1] = {1};
+  float huge[1] = {1e20f};
   gt_ob_init_float(m, "huge", 1, sc, huge);
-  gt_ob_node_add(m, "Flatten", "flat", "x", "f");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc1", "f,W1,B1", "s"), "transB", 1);
-  const char *pre = "s";
-  if (kind == SYN_SATURATED) {
-    gt_ob_node_add(m, "Mul", "gain", "s,gain", "g");
-    pre = "g";
-  }
-  char in[32];
-  snprintf(in, sizeof in, "%s,lo,hi", pre);
-  gt_ob_node_add(m, "Clip", "clip", in, "c");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc2", "c,W2,B2", "z"), "transB", 1);
   const char *out = "z";
   if (kind == SYN_SOFTMAX) {
     gt_ob_attr_int(gt_ob_node_add(m, "Softmax", "softmax", "z", "p"), "axis", 1);
@@ -80,21 +61,11 @@ static const char *syn_write(syn_kind kind, char *buf, size_t size) {
 }
 
 typedef struct bench {
-  gt_graph *g;
-  gt_backend *be;
-  gt_model *m;
-  gt_dataset *ds;                /* fixtures only */
-  float x[SYN_N * SYN_D];        /* synthetic points */
+  gt_bench base;          /* the model on a 1-thread cpu backend; its data set for the fixtures only */
+  float x[SYN_N * SYN_D]; /* synthetic points */
   int32_t y[SYN_N];
   gt_attack_points pts;
 } bench;
-
-static int bench_model(bench *b, const char *path) {
-  gt_error err = {0};
-  return GT_CHECK(gt_backend_cpu_create(&b->be, 1, &err) == GT_OK, "%s", err.message) &&
-         GT_CHECK(gt_graph_load_classifier(path, 0, NULL, NULL, &b->g, &err) == GT_OK, "%s: %s", path, err.message) &&
-         GT_CHECK(gt_model_create(b->g, b->be, 64, &b->m, &err) == GT_OK, "%s", err.message);
-}
 
 static int bench_synthetic(bench *b, syn_kind kind) {
   char path[512];
@@ -106,27 +77,19 @@ static int bench_synthetic(bench *b, syn_kind kind) {
     b->x[i] = 0.3f + 0.4f * (float)((s >> 40) & 0xffffff) / 16777216.0f;
   }
   b->pts = (gt_attack_points){.n = SYN_N, .x = b->x, .labels = b->y};
-  return bench_model(b, path);
+  return gt_bench_open(&b->base, &(gt_bench_spec){.path = path, .backend = "cpu", .threads = 1, .max_batch = 64});
 }
 
 static int bench_fixture(bench *b, const char *model, int64_t n) {
-  gt_error err = {0};
-  char path[512];
   memset(b, 0, sizeof *b);
-  snprintf(path, sizeof path, "%s/models/%s.onnx", GT_FIXTURES_DIR, model);
-  if (!GT_CHECK(gt_dataset_load("fmnist:test", &b->ds, &err) == GT_OK, "%s", err.message) ||
-      !GT_CHECK(gt_dataset_take_first(b->ds, n, &err) == GT_OK, "%s", err.message))
+  if (!gt_bench_open(&b->base,
+                     &(gt_bench_spec){.model = model, .backend = "cpu", .threads = 1, .max_batch = 64, .n = n}))
     return 0;
-  b->pts = (gt_attack_points){.n = b->ds->n, .x = b->ds->images, .labels = b->ds->labels};
-  return bench_model(b, path);
+  b->pts = gt_bench_points(&b->base);
+  return 1;
 }
 
-static void bench_close(bench *b) {
-  gt_model_free(b->m);
-  gt_backend_free(b->be);
-  gt_graph_free(b->g);
-  gt_dataset_free(b->ds);
-}
+static void bench_close(bench *b) { gt_bench_close(&b->base); }
 
 /* Index of the flag of `kind` among flags, or -1. */
 static int find_flag(const gt_flag *flags, int n, gt_flag_kind kind) {
@@ -144,14 +107,14 @@ static void list_flags(const char *what, const gt_flag *flags, int n) {
 static int probe_model(bench *b, const gt_masking_options *opt, gt_flag *flags, int *n) {
   gt_error err = {0};
   *n = 0;
-  return GT_CHECK(gt_masking_probe_model(b->m, &b->pts, opt, flags, GT_MAX_FLAGS, n, &err) == GT_OK, "%s",
+  return GT_CHECK(gt_masking_probe_model(b->base.m, &b->pts, opt, flags, GT_MAX_FLAGS, n, &err) == GT_OK, "%s",
                   err.message);
 }
 
 static int probe_threat(bench *b, gt_norm norm, float eps, const gt_masking_options *opt, gt_flag *flags, int *n) {
   gt_error err = {0};
   *n = 0;
-  return GT_CHECK(gt_masking_probe_threat(b->m, &b->pts, norm, eps, opt, flags, GT_MAX_FLAGS, n, &err) == GT_OK,
+  return GT_CHECK(gt_masking_probe_threat(b->base.m, &b->pts, norm, eps, opt, flags, GT_MAX_FLAGS, n, &err) == GT_OK,
                   "%s", err.message);
 }
 
@@ -174,7 +137,7 @@ static void test_saturated_fires(void) {
     GT_CHECK(n == 1, "only zero_gradients should fire, got %d flags", n);
   }
   for (gt_norm norm = GT_NORM_LINF; norm < GT_NORM_COUNT; norm++) {
-    if (!b.m || !probe_threat(&b, norm, 0.1f, &opt, flags, &n)) break;
+    if (!b.base.m || !probe_threat(&b, norm, 0.1f, &opt, flags, &n)) break;
     list_flags(gt_norm_name(norm), flags, n);
     int u = find_flag(flags, n, GT_FLAG_UNBOUNDED_NOT_ZERO);
     if (GT_CHECK(u >= 0 && n == 1, "%s: no unbounded_not_zero flag alone on a saturated model (%d flags)",
@@ -244,11 +207,11 @@ static void test_randomness_fires(void) {
     bench_close(&b);
     return;
   }
-  noisy_iface = *b.be->iface;
+  noisy_iface = *b.base.be->iface;
   linear_forward = noisy_iface.forward[GT_OP_LINEAR];
   noisy_iface.forward[GT_OP_LINEAR] = noisy_linear;
-  const gt_backend_iface *saved = b.be->iface;
-  b.be->iface = &noisy_iface;
+  const gt_backend_iface *saved = b.base.be->iface;
+  b.base.be->iface = &noisy_iface;
   if (probe_model(&b, &opt, flags, &n)) {
     list_flags("noisy mlp", flags, n);
     int r = find_flag(flags, n, GT_FLAG_RANDOMNESS);
@@ -257,7 +220,7 @@ static void test_randomness_fires(void) {
       GT_CHECK(strstr(flags[r].detail, "of 100 points") != NULL, "detail: %s", flags[r].detail);
     }
   }
-  b.be->iface = saved;
+  b.base.be->iface = saved;
   bench_close(&b);
 }
 
@@ -388,33 +351,33 @@ static void test_bad_arguments(void) {
     return;
   }
   /* A full flag array is an error naming the flag that did not fit. */
-  GT_CHECK(gt_masking_probe_model(b.m, &b.pts, &opt, flags, 0, &n, &err) == GT_ERR_LIMIT &&
+  GT_CHECK(gt_masking_probe_model(b.base.m, &b.pts, &opt, flags, 0, &n, &err) == GT_ERR_LIMIT &&
                strstr(err.message, "zero_gradients"),
            "cap 0: %s", err.message);
   n = 0;
   opt.random_passes = 1;
-  GT_CHECK(gt_masking_probe_model(b.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_ERR_USAGE &&
+  GT_CHECK(gt_masking_probe_model(b.base.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_ERR_USAGE &&
                strstr(err.message, "random_passes"),
            "1 pass: %s", err.message);
   gt_masking_options_default(&opt);
   b.y[3] = 7;
-  GT_CHECK(gt_masking_probe_model(b.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_ERR_USAGE &&
+  GT_CHECK(gt_masking_probe_model(b.base.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_ERR_USAGE &&
                strstr(err.message, "point 3 has label 7"),
            "label 7 of 3 classes: %s", err.message);
   b.y[3] = 0;
-  GT_CHECK(gt_masking_probe_threat(b.m, &b.pts, GT_NORM_LINF, -1.0f, &opt, flags, GT_MAX_FLAGS, &n, &err) ==
+  GT_CHECK(gt_masking_probe_threat(b.base.m, &b.pts, GT_NORM_LINF, -1.0f, &opt, flags, GT_MAX_FLAGS, &n, &err) ==
                    GT_ERR_USAGE &&
                strstr(err.message, "eps"),
            "negative eps: %s", err.message);
   opt.unbounded_attack = "no-such-attack";
-  GT_CHECK(gt_masking_probe_threat(b.m, &b.pts, GT_NORM_LINF, 0.1f, &opt, flags, GT_MAX_FLAGS, &n, &err) != GT_OK &&
+  GT_CHECK(gt_masking_probe_threat(b.base.m, &b.pts, GT_NORM_LINF, 0.1f, &opt, flags, GT_MAX_FLAGS, &n, &err) != GT_OK &&
                strstr(err.message, "no-such-attack"),
            "unknown attack: %s", err.message);
   /* Flags are appended after those already in the array. */
   gt_masking_options_default(&opt);
   n = 2;
   memset(flags, 0, sizeof flags);
-  GT_CHECK(gt_masking_probe_model(b.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_OK && n == 3 &&
+  GT_CHECK(gt_masking_probe_model(b.base.m, &b.pts, &opt, flags, GT_MAX_FLAGS, &n, &err) == GT_OK && n == 3 &&
                flags[2].kind == GT_FLAG_ZERO_GRADIENTS,
            "append: n = %d, %s", n, err.message);
   bench_close(&b);

@@ -8,6 +8,7 @@
 #include "gauntlet/backend.h"
 #include "gauntlet/model.h"
 #include "gt_test.h"
+#include "support/toy_models.h"
 
 static const char *g_backend = "ref";
 
@@ -15,23 +16,7 @@ static const char *g_backend = "ref";
 static const float W[12] = {0.5f, -1.0f, 0.25f, 2.0f, -0.5f, 0.75f, 1.5f, -2.0f, 1.0f, 0.0f, -0.25f, 0.5f};
 static const float B[3] = {0.1f, -0.2f, 0.3f};
 
-static gt_graph *linear_graph(void) {
-  gt_error err = {0};
-  gt_graph *g = gt_graph_create();
-  int64_t img[4] = {GT_DIM_BATCH, 1, 2, 2}, flat[2] = {GT_DIM_BATCH, 4}, logits[2] = {GT_DIM_BATCH, 3};
-  int64_t w_shape[2] = {3, 4}, b_shape[1] = {3};
-  int x = gt_graph_add_value(g, "x", 1, 4, img, NULL, &err);
-  int w = gt_graph_add_value(g, "W", 0, 2, w_shape, W, &err);
-  int b = gt_graph_add_value(g, "b", 0, 1, b_shape, B, &err);
-  int f = gt_graph_add_value(g, "flat", 1, 2, flat, NULL, &err);
-  int z = gt_graph_add_value(g, "logits", 1, 2, logits, NULL, &err);
-  int in_reshape[1] = {x}, in_linear[3] = {f, w, b};
-  gt_graph_add_node(g, GT_OP_RESHAPE, "flatten", 1, in_reshape, f, &err);
-  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 3, in_linear, z, &err);
-  g->input = x;
-  g->output = z;
-  return g;
-}
+static gt_graph *linear_graph(void) { return gt_toy_linear_graph(1, 2, 2, 3, W, B); }
 
 /* Fan-out through a view: logits = fc1(relu(flat(x))) + fc2(tanh(flat(x))) * flat-view reused. */
 static gt_graph *fanout_graph(void) {

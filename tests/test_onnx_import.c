@@ -552,11 +552,12 @@ static void test_torch_view_folds(void) {
   gt_graph_free(g);
 }
 
-static void test_shape_math_folding(void) {
-  /* target = Concat(Unsqueeze(Gather(Shape(x), 0)), Slice(Shape(x), 1, 2), Where(Equal(k, -1), ones, k))
-   * with k = [-1] and ones = ConstantOfShape([1]) = [1] -> [N, 2, 1] ... then Cast keeps int64. */
+/* x [N, 2, last] and the shape arithmetic torch writes for a view: Concat(Unsqueeze(Gather(Shape(x),
+ * 0)), Slice(Shape(x), 1, 2), Where(Equal(k, -1), ones, k)) with k = [-1] and ones =
+ * ConstantOfShape([1]) = [1], i.e. [N, 2, 1], concatenated into `target`. */
+static gt_ob_model *shape_math_model(int64_t last, const char *target) {
   gt_ob_model *m = gt_ob_model_create(13);
-  int64_t xs[3] = {N, 2, 6}, one[1] = {1}, zero = 0, start = 1, end = 2, minus1 = -1, ones_shape = 1;
+  int64_t xs[3] = {N, 2, last}, one[1] = {1}, zero = 0, start = 1, end = 2, minus1 = -1, ones_shape = 1;
   gt_ob_input(m, "x", GT_OB_FLOAT, 3, xs);
   gt_ob_init_int64(m, "i0", 0, NULL, &zero);
   gt_ob_init_int64(m, "ax0", 1, one, &zero);
@@ -574,7 +575,13 @@ static void test_shape_math_folding(void) {
   gt_ob_attr_tensor_int64(gt_ob_node_add(m, "ConstantOfShape", "cos", "oshape", "ones"), "value", 1, one,
                           &one_value);
   gt_ob_node_add(m, "Where", "wh", "isneg,ones,k", "last");
-  gt_ob_attr_int(gt_ob_node_add(m, "Concat", "cat", "nu,c,last", "t64"), "axis", 0);
+  gt_ob_attr_int(gt_ob_node_add(m, "Concat", "cat", "nu,c,last", target), "axis", 0);
+  return m;
+}
+
+static void test_shape_math_folding(void) {
+  /* The target [N, 2, 1] through a Cast to int32 and back, on x [N, 2, 6]. */
+  gt_ob_model *m = shape_math_model(6, "t64");
   gt_ob_attr_int(gt_ob_node_add(m, "Cast", "cast", "t64", "t32"), "to", 6);
   gt_ob_attr_int(gt_ob_node_add(m, "Cast", "cast_back", "t32", "target"), "to", 7);
   gt_ob_node_add(m, "Reshape", "view", "x,target", "y");
@@ -587,25 +594,7 @@ static void test_shape_math_folding(void) {
   gt_graph_free(g);
 
   /* the same with x [N,2,1]: folds to a plain alias (no node at all) */
-  m = gt_ob_model_create(13);
-  int64_t xs2[3] = {N, 2, 1};
-  gt_ob_input(m, "x", GT_OB_FLOAT, 3, xs2);
-  gt_ob_init_int64(m, "i0", 0, NULL, &zero);
-  gt_ob_init_int64(m, "ax0", 1, one, &zero);
-  gt_ob_init_int64(m, "st", 1, one, &start);
-  gt_ob_init_int64(m, "en", 1, one, &end);
-  gt_ob_init_int64(m, "k", 1, one, &minus1);
-  gt_ob_init_int64(m, "m1", 0, NULL, &minus1);
-  gt_ob_init_int64(m, "oshape", 1, one, &ones_shape);
-  gt_ob_node_add(m, "Shape", "shape", "x", "s");
-  gt_ob_node_add(m, "Gather", "g0", "s,i0", "n");
-  gt_ob_node_add(m, "Unsqueeze", "u", "n,ax0", "nu");
-  gt_ob_node_add(m, "Slice", "sl", "s,st,en", "c");
-  gt_ob_node_add(m, "Equal", "eq", "k,m1", "isneg");
-  gt_ob_attr_tensor_int64(gt_ob_node_add(m, "ConstantOfShape", "cos", "oshape", "ones"), "value", 1, one,
-                          &one_value);
-  gt_ob_node_add(m, "Where", "wh", "isneg,ones,k", "last");
-  gt_ob_attr_int(gt_ob_node_add(m, "Concat", "cat", "nu,c,last", "target"), "axis", 0);
+  m = shape_math_model(1, "target");
   gt_ob_node_add(m, "Reshape", "view", "x,target", "r");
   gt_ob_node_add(m, "Relu", "relu", "r", "y");
   gt_ob_output(m, "y");

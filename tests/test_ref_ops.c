@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gauntlet/backend.h"
+#include "support/test_rng.h"
 
 static gt_backend *g_be;
 
@@ -17,15 +18,8 @@ static gt_backend *g_be;
 
 static uint64_t g_rng;
 
-static void rng_seed(uint64_t seed) { g_rng = seed * 0x9E3779B97F4A7C15ull + 1; }
-
-static float rng_uniform(float lo, float hi) {
-  g_rng ^= g_rng >> 12;
-  g_rng ^= g_rng << 25;
-  g_rng ^= g_rng >> 27;
-  uint64_t r = g_rng * 0x2545F4914F6CDD1Dull;
-  return lo + (hi - lo) * (float)((double)(r >> 11) / 9007199254740992.0);
-}
+static void rng_seed(uint64_t seed) { g_rng = gt_test_xorshift_seed(seed); }
+static float rng_uniform(float lo, float hi) { return gt_test_xorshift_uniform(&g_rng, lo, hi); }
 
 /* ---- tensors in ref memory, freed together at the end of each case ---- */
 

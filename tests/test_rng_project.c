@@ -10,13 +10,11 @@
 #include "gauntlet/hd/project.h"
 #include "gauntlet/hd/rng.h"
 #include "gt_test.h"
+#include "support/test_rng.h"
 
 /* ---- a tiny deterministic generator for test data (not the one under test) ---- */
 static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+static double urand(void) { return gt_test_lcg_uniform(&g_state); }
 
 /* ---- RNG ---- */
 

@@ -17,6 +17,7 @@
 
 #include "gauntlet/npy.h"
 #include "gt_test.h"
+#include "support/clip_models.h"
 #include "support/json_schema.h"
 #include "support/onnx_builder.h"
 
@@ -301,21 +302,7 @@ static int write_masked(char *model, char *x, char *y, size_t size) {
   gt_test_tmp_path("sweep_masked.onnx", model, size);
   gt_test_tmp_path("sweep_masked_x.npy", x, size);
   gt_test_tmp_path("sweep_masked_y.npy", y, size);
-  gt_ob_model *m = gt_ob_model_create(13);
-  int64_t xs[4] = {-1, 1, 4, 4}, w1s[2] = {1, 16}, b1s[1] = {1}, w2s[2] = {3, 1}, b2s[1] = {3}, sc[1] = {1};
-  float w1[16], b1[1] = {-100.0f}, w2[3] = {1, -1, 0}, b2[3] = {0, 0, -0.5f}, lo[1] = {-1}, hi[1] = {1};
-  for (int i = 0; i < 16; i++) w1[i] = 1000.0f / 16;
-  gt_ob_input(m, "x", GT_OB_FLOAT, 4, xs);
-  gt_ob_init_float(m, "W1", 2, w1s, w1);
-  gt_ob_init_float(m, "B1", 1, b1s, b1);
-  gt_ob_init_float(m, "W2", 2, w2s, w2);
-  gt_ob_init_float(m, "B2", 1, b2s, b2);
-  gt_ob_init_float(m, "lo", 0, sc, lo);
-  gt_ob_init_float(m, "hi", 0, sc, hi);
-  gt_ob_node_add(m, "Flatten", "flat", "x", "f");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc1", "f,W1,B1", "s"), "transB", 1);
-  gt_ob_node_add(m, "Clip", "clip", "s,lo,hi", "c");
-  gt_ob_attr_int(gt_ob_node_add(m, "Gemm", "fc2", "c,W2,B2", "z"), "transB", 1);
+  gt_ob_model *m = gt_clip_model(1000.0f / 16, -100.0f, 1.0f);
   gt_ob_output(m, "z");
   int rc = gt_ob_write(m, model);
   gt_ob_model_free(m);

@@ -12,6 +12,7 @@
 #include "gauntlet/hd/project.h"
 #include "gauntlet/vecops.h"
 #include "gt_test.h"
+#include "support/test_rng.h"
 
 static gt_backend *g_ref;
 static gt_backend *g_cpu[3]; /* 1, 2, 3 threads */
@@ -25,10 +26,7 @@ static const shape g_shapes[] = {{0, 5}, {1, 1}, {7, 13}, {33, 129}, {37, 1031},
 #define N_SHAPES ((int)(sizeof g_shapes / sizeof g_shapes[0]))
 
 static uint64_t g_state = 1;
-static double urand(void) {
-  g_state = g_state * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(g_state >> 11) * 0x1p-53;
-}
+static double urand(void) { return gt_test_lcg_uniform(&g_state); }
 
 static float *fbuf(int64_t count) { return malloc((size_t)(count > 0 ? count : 1) * sizeof(float)); }
 static int32_t *ibuf(int64_t count) { return malloc((size_t)(count > 0 ? count : 1) * sizeof(int32_t)); }

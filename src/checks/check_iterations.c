@@ -48,12 +48,8 @@ static double robust_share(const int32_t *broken, int64_t n, int64_t clean_corre
 gt_status gt_iterations_check(gt_model *model, const gt_attack_points *pts, gt_norm norm, float eps,
                               const gt_masking_options *opt, gt_flag *out, int *fired, gt_error *err) {
   *fired = 0;
-  int64_t n = pts->n;
-  if (opt->n_points < n) n = opt->n_points;
-  if (opt->iteration_points < n) n = opt->iteration_points;
-  gt_attack_points sub = *pts;
-  sub.n = n;
-  sub.targets = NULL;
+  gt_attack_points sub = gt_masking_threat_points(pts, opt, opt->iteration_points);
+  int64_t n = sub.n;
   int32_t *broken1 = calloc((size_t)n, sizeof(int32_t)), *broken2 = calloc((size_t)n, sizeof(int32_t));
   gt_status st = GT_OK;
   if (!broken1 || !broken2)

@@ -22,12 +22,8 @@ float gt_unbounded_eps(gt_norm norm, int64_t d) {
 gt_status gt_unbounded_check(gt_model *model, const gt_attack_points *pts, gt_norm norm,
                              const gt_masking_options *opt, gt_flag *out, int *fired, gt_error *err) {
   *fired = 0;
-  int64_t n = pts->n;
-  if (opt->n_points < n) n = opt->n_points;
-  if (opt->unbounded_points < n) n = opt->unbounded_points;
-  gt_attack_points sub = *pts;
-  sub.n = n;
-  sub.targets = NULL;
+  gt_attack_points sub = gt_masking_threat_points(pts, opt, opt->unbounded_points);
+  int64_t n = sub.n;
   gt_attack_config cfg;
   gt_attack_config_init(&cfg);
   cfg.norm = norm;

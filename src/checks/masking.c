@@ -48,6 +48,15 @@ void gt_masking_flag_set(gt_flag *f, gt_flag_kind kind, double evidence, double 
   va_end(ap);
 }
 
+gt_attack_points gt_masking_threat_points(const gt_attack_points *pts, const gt_masking_options *opt,
+                                          int64_t check_cap) {
+  gt_attack_points sub = *pts;
+  if (opt->n_points < sub.n) sub.n = opt->n_points;
+  if (check_cap < sub.n) sub.n = check_cap;
+  sub.targets = NULL;
+  return sub;
+}
+
 static int share_ok(double v) { return v >= 0.0 && v <= 1.0; }
 
 static gt_status check_options(const gt_masking_options *o, gt_error *err) {

@@ -57,6 +57,11 @@ typedef struct gt_nonfinite_acc {
 void gt_nonfinite_add(gt_nonfinite_acc *acc, const float *loss, const float *grad, int64_t n, int64_t d);
 int gt_nonfinite_flag(const gt_nonfinite_acc *acc, gt_flag *out);
 
+/* The first points of pts a threat check attacks: at most opt->n_points and check_cap, without
+ * targets (masking.c). */
+gt_attack_points gt_masking_threat_points(const gt_attack_points *pts, const gt_masking_options *opt,
+                                          int64_t check_cap);
+
 /* unbounded_not_zero (check_unbounded.c): the attack with eps = the whole input range.
  * *fired = 1 and *out filled when the flag fires. */
 gt_status gt_unbounded_check(gt_model *model, const gt_attack_points *pts, gt_norm norm,

@@ -4,14 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_string(const char *s) {
-  if (!s) s = "";
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
 gt_graph *gt_graph_create(void) {
   gt_graph *g = calloc(1, sizeof *g);
   if (g) {
@@ -55,7 +47,7 @@ int gt_graph_add_value(gt_graph *g, const char *name, int batched, int ndim, con
   }
   gt_value *v = &g->values[g->n_values];
   memset(v, 0, sizeof *v);
-  v->name = dup_string(name);
+  v->name = strdup(name ? name : "");
   v->batched = batched;
   v->ndim = ndim;
   for (int d = 0; d < ndim; d++) v->shape[d] = shape[d];
@@ -98,7 +90,7 @@ gt_node *gt_graph_add_node(gt_graph *g, gt_op_kind op, const char *name, int n_i
   gt_node *n = &g->nodes[g->n_nodes];
   memset(n, 0, sizeof *n);
   n->op = op;
-  n->name = dup_string(name);
+  n->name = strdup(name ? name : "");
   n->inputs = malloc((size_t)(n_inputs > 0 ? n_inputs : 1) * sizeof(int));
   if (!n->name || !n->inputs) {
     free(n->name);

@@ -33,13 +33,9 @@ gt_status gt_onnx_fold_ref(const gt_onnx_node_ctx *nc, const gt_onnx_lowering *l
     return gt_onnx_node_fail(nc, err, GT_ERR_INTERNAL, "nothing to fold");
   int64_t shape[GT_MAX_DIMS];
   for (int d = 0; d < lw->out_ndim; d++) shape[d] = lw->out_shape[d] == GT_DIM_BATCH ? batch : lw->out_shape[d];
-  int64_t numel = 0;
-  gt_status st = gt_shape_numel_checked(lw->out_ndim, shape, &numel, "folded constant", err);
+  gt_onnx_tensor *result = NULL;
+  gt_status st = gt_onnx_fold_output_new(nc, GT_ONNX_FLOAT, lw->out_ndim, shape, &result, err);
   if (st != GT_OK) return st;
-  if (numel > GT_ONNX_MAX_FOLD_ELEMENTS)
-    return gt_onnx_node_fail(nc, err, GT_ERR_LIMIT, "folding would create %lld elements", (long long)numel);
-  gt_onnx_tensor *result = gt_onnx_tensor_new(GT_ONNX_FLOAT, lw->out_ndim, shape, "folded constant", err);
-  if (!result) return err ? err->code : GT_ERR_MEMORY;
   fold_buffers fb;
   memset(&fb, 0, sizeof fb);
   st = gt_backend_ref_create(&fb.be, err);

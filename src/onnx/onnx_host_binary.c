@@ -43,20 +43,6 @@ static void advance(int n, const int64_t *shape, int64_t *idx, int64_t strides[]
   }
 }
 
-static gt_status new_output(const gt_onnx_node_ctx *nc, int32_t elem, int n, const int64_t *shape,
-                            gt_onnx_tensor **out, gt_error *err) {
-  char what[256];
-  snprintf(what, sizeof what, "%s: node '%s' (%s) folded output", nc->src->display, nc->name, nc->op_type);
-  int64_t numel = 0;
-  gt_status st = gt_shape_numel_checked(n, shape, &numel, what, err);
-  if (st != GT_OK) return st;
-  if (numel > GT_ONNX_MAX_FOLD_ELEMENTS)
-    return gt_onnx_node_fail(nc, err, GT_ERR_LIMIT, "folding would create %lld elements (cap %lld)",
-                             (long long)numel, (long long)GT_ONNX_MAX_FOLD_ELEMENTS);
-  *out = gt_onnx_tensor_new(elem, n, shape, what, err);
-  return *out ? GT_OK : (err ? err->code : GT_ERR_MEMORY);
-}
-
 static gt_status batch_arith(const gt_onnx_node_ctx *nc, gt_error *err) {
   return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED,
                            "arithmetic on the batch size (from Shape) whose result depends on it at run time");
@@ -131,7 +117,7 @@ gt_status gt_onnx_host_binary(const gt_onnx_node_ctx *nc, gt_onnx_binop op, cons
   int32_t elem = op == GT_ONNX_EQUAL ? GT_ONNX_BOOL : ints ? a->elem : GT_ONNX_FLOAT;
   if (!ints && ((a->i && gt_onnx_tensor_has_batch_sym(a)) || (b->i && gt_onnx_tensor_has_batch_sym(b))))
     return batch_arith(nc, err);
-  gt_status st = new_output(nc, elem, n, shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, elem, n, shape, out, err);
   if (st != GT_OK) return st;
   int64_t strides[3][GT_MAX_DIMS], idx[GT_MAX_DIMS] = {0}, off[2] = {0, 0};
   bcast_strides(a, n, strides[0]);
@@ -167,7 +153,7 @@ gt_status gt_onnx_host_where(const gt_onnx_node_ctx *nc, const gt_onnx_tensor *c
     return gt_onnx_node_fail(nc, err, GT_ERR_SHAPE, "condition, X and Y do not broadcast");
   if (!cond->i) return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "condition must be bool");
   if (!!x->i != !!y->i) return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "X and Y must have the same type");
-  gt_status st = new_output(nc, x->elem, n, shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, x->elem, n, shape, out, err);
   if (st != GT_OK) return st;
   int64_t strides[3][GT_MAX_DIMS], idx[GT_MAX_DIMS] = {0}, off[3] = {0, 0, 0};
   bcast_strides(cond, n, strides[0]);

@@ -6,20 +6,6 @@
 
 #include "onnx/onnx_internal.h"
 
-static gt_status new_output(const gt_onnx_node_ctx *nc, int32_t elem, int n, const int64_t *shape,
-                            gt_onnx_tensor **out, gt_error *err) {
-  char what[256];
-  snprintf(what, sizeof what, "%s: node '%s' (%s) folded output", nc->src->display, nc->name, nc->op_type);
-  int64_t numel = 0;
-  gt_status st = gt_shape_numel_checked(n, shape, &numel, what, err);
-  if (st != GT_OK) return st;
-  if (numel > GT_ONNX_MAX_FOLD_ELEMENTS)
-    return gt_onnx_node_fail(nc, err, GT_ERR_LIMIT, "folding would create %lld elements (cap %lld)", (long long)numel,
-                             (long long)GT_ONNX_MAX_FOLD_ELEMENTS);
-  *out = gt_onnx_tensor_new(elem, n, shape, what, err);
-  return *out ? GT_OK : (err ? err->code : GT_ERR_MEMORY);
-}
-
 /* Integer conversion to a narrower ONNX type: wraps like a C cast to that width. */
 static int64_t wrap_int(int64_t v, int32_t to) {
   switch (to) {
@@ -40,7 +26,7 @@ gt_status gt_onnx_host_cast(const gt_onnx_node_ctx *nc, const gt_onnx_tensor *t,
   if (!gt_onnx_elem_is_float(to) && !gt_onnx_elem_is_int(to))
     return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED, "cast to %s (%d) is not supported", gt_onnx_elem_name(to),
                              (int)to);
-  gt_status st = new_output(nc, to, t->ndim, t->shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, to, t->ndim, t->shape, out, err);
   if (st != GT_OK) return st;
   gt_onnx_tensor *o = *out;
   for (int64_t k = 0; k < t->numel; k++) {
@@ -95,7 +81,7 @@ gt_status gt_onnx_host_transpose(const gt_onnx_node_ctx *nc, const gt_onnx_tenso
     shape[d] = t->shape[perm[d]];
     src_strides[d] = in_strides[perm[d]];
   }
-  gt_status st = new_output(nc, t->elem, n, shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, t->elem, n, shape, out, err);
   if (st != GT_OK) return st;
   int64_t src = 0;
   for (int64_t k = 0; k < (*out)->numel; k++) {
@@ -131,7 +117,7 @@ gt_status gt_onnx_host_gather(const gt_onnx_node_ctx *nc, const gt_onnx_tensor *
       return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "index %lld is out of range for a dimension of %lld",
                                (long long)v, (long long)dim);
   }
-  gt_status st = new_output(nc, data->elem, n, shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, data->elem, n, shape, out, err);
   if (st != GT_OK) return st;
   int64_t k = 0;
   for (int64_t o = 0; o < outer; o++)
@@ -148,7 +134,7 @@ gt_status gt_onnx_host_slice(const gt_onnx_node_ctx *nc, const gt_onnx_tensor *t
   int n = t->ndim;
   int64_t strides[GT_MAX_DIMS], idx[GT_MAX_DIMS] = {0};
   strides_of(n, t->shape, strides);
-  gt_status st = new_output(nc, t->elem, n, len, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, t->elem, n, len, out, err);
   if (st != GT_OK) return st;
   int64_t src = 0;
   for (int d = 0; d < n; d++) src += start[d] * strides[d];
@@ -184,7 +170,7 @@ gt_status gt_onnx_host_concat(const gt_onnx_node_ctx *nc, int n, const gt_onnx_t
                                gt_onnx_shape_str(first->ndim, first->shape, s0, sizeof s0), axis);
     shape[axis] += p->shape[axis];
   }
-  gt_status st = new_output(nc, first->elem, first->ndim, shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, first->elem, first->ndim, shape, out, err);
   if (st != GT_OK) return st;
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < axis; d++) outer *= shape[d];
@@ -204,7 +190,7 @@ gt_status gt_onnx_host_unary(const gt_onnx_node_ctx *nc, const gt_onnx_tensor *t
   if (!t->f)
     return gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED, "folding on a %s constant is not supported",
                              gt_onnx_elem_name(t->elem));
-  gt_status st = new_output(nc, t->elem, t->ndim, t->shape, out, err);
+  gt_status st = gt_onnx_fold_output_new(nc, t->elem, t->ndim, t->shape, out, err);
   if (st != GT_OK) return st;
   for (int64_t k = 0; k < t->numel; k++) (*out)->f[k] = fn(t->f[k], params);
   return GT_OK;

@@ -15,6 +15,18 @@ int gt_onnx_add_value(gt_onnx_import *im, const char *name, gt_error *err) {
   return vi;
 }
 
+/* Adds the constant t under name; takes t (freed on failure). */
+static gt_status add_const(gt_onnx_import *im, const char *name, gt_onnx_tensor *t, gt_error *err) {
+  int vi = gt_onnx_add_value(im, name, err);
+  if (vi < 0) {
+    gt_onnx_tensor_free(t);
+    return GT_ERR_MEMORY;
+  }
+  im->vals.v[vi].kind = GT_ONNX_VAL_CONST;
+  im->vals.v[vi].c = t;
+  return GT_OK;
+}
+
 gt_status gt_onnx_add_bound_inputs(gt_onnx_import *im, const gt_onnx_options *opts, gt_error *err) {
   for (int b = 0; opts && b < opts->n_bound_inputs; b++) {
     const char *name = opts->bound_input_names ? opts->bound_input_names[b] : NULL;
@@ -56,13 +68,8 @@ gt_status gt_onnx_add_bound_inputs(gt_onnx_import *im, const gt_onnx_options *op
                             im->src.display, name, gt_onnx_elem_name(elem), (long long)j, (double)data[j]);
       }
     }
-    int vi = gt_onnx_add_value(im, name, err);
-    if (vi < 0) {
-      gt_onnx_tensor_free(t);
-      return GT_ERR_MEMORY;
-    }
-    im->vals.v[vi].kind = GT_ONNX_VAL_CONST;
-    im->vals.v[vi].c = t;
+    gt_status st = add_const(im, name, t, err);
+    if (st != GT_OK) return st;
   }
   return GT_OK;
 }
@@ -81,13 +88,8 @@ gt_status gt_onnx_add_initializers(gt_onnx_import *im, int n_bound, gt_error *er
     gt_onnx_tensor *t = NULL;
     gt_status st = gt_onnx_tensor_decode(tp, &im->src, what, &t, err);
     if (st != GT_OK) return st;
-    vi = gt_onnx_add_value(im, name, err);
-    if (vi < 0) {
-      gt_onnx_tensor_free(t);
-      return GT_ERR_MEMORY;
-    }
-    im->vals.v[vi].kind = GT_ONNX_VAL_CONST;
-    im->vals.v[vi].c = t;
+    st = add_const(im, name, t, err);
+    if (st != GT_OK) return st;
   }
   return GT_OK;
 }

@@ -7,14 +7,6 @@
 
 #include "onnx/onnx_import.h"
 
-static char *dup_str(const char *s) {
-  if (!s) s = "";
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
-
 static void io_free(gt_onnx_io_info *io) {
   free(io->name);
   for (int d = 0; d < io->ndim; d++) free(io->dim_params ? io->dim_params[d] : NULL);
@@ -37,7 +29,7 @@ void gt_onnx_summary_free(gt_onnx_summary *s) {
 }
 
 static int fill_io(gt_onnx_io_info *io, const Onnx__ValueInfoProto *v) {
-  io->name = dup_str(v->name);
+  io->name = strdup(v->name ? v->name : "");
   io->ndim = -1;
   if (!io->name) return 0;
   const Onnx__TypeProto *tp = v->type;
@@ -57,7 +49,7 @@ static int fill_io(gt_onnx_io_info *io, const Onnx__ValueInfoProto *v) {
     if (dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
       io->dims[d] = dim->dim_value;
     } else if (dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM) {
-      io->dim_params[d] = dup_str(dim->dim_param);
+      io->dim_params[d] = strdup(dim->dim_param ? dim->dim_param : "");
       if (!io->dim_params[d]) return 0;
     }
   }
@@ -90,7 +82,7 @@ static gt_status count_ops(gt_onnx_summary *s, const Onnx__GraphProto *g, gt_err
       continue;
     }
     int j = s->n_op_types;
-    s->op_types[j].op_type = dup_str(key);
+    s->op_types[j].op_type = strdup(key);
     vi = s->op_types[j].op_type ? gt_onnx_values_add(&seen, s->op_types[j].op_type) : -1;
     if (vi < 0) {
       free(s->op_types[j].op_type);
@@ -102,7 +94,7 @@ static gt_status count_ops(gt_onnx_summary *s, const Onnx__GraphProto *g, gt_err
     s->op_types[j].supported = !strchr(key, ':') && gt_onnx_op_supported(key);
     s->n_op_types++;
     if (!s->op_types[j].supported) {
-      s->unsupported_ops[s->n_unsupported] = dup_str(key);
+      s->unsupported_ops[s->n_unsupported] = strdup(key);
       if (!s->unsupported_ops[s->n_unsupported++]) st = gt_error_set(err, GT_ERR_MEMORY, "out of memory");
     }
   }

@@ -180,6 +180,10 @@ gt_status gt_onnx_node_fail(const gt_onnx_node_ctx *nc, gt_error *err, gt_status
 #endif
     ;
 
+/* A new host tensor for the node's folded output, refused beyond GT_ONNX_MAX_FOLD_ELEMENTS. */
+gt_status gt_onnx_fold_output_new(const gt_onnx_node_ctx *nc, int32_t elem, int n, const int64_t *shape,
+                                  gt_onnx_tensor **out, gt_error *err);
+
 /* "[N, 3, 32, 32]" (GT_DIM_BATCH printed as N) into buf. */
 const char *gt_onnx_shape_str(int ndim, const int64_t *shape, char *buf, size_t size);
 
@@ -283,6 +287,22 @@ typedef struct gt_onnx_window {
 } gt_onnx_window;
 gt_status gt_onnx_window_read(const gt_onnx_node_ctx *nc, const int64_t *in_hw, const int64_t *kernel,
                               int ceil_mode, gt_onnx_window *w, gt_error *err);
+
+/* Stores window w into p, a gt_conv_params or a gt_pool_params (the IR names their window fields
+ * alike; a macro because the two are different types). */
+#define GT_ONNX_WINDOW_STORE(p, w)          \
+  do {                                      \
+    (p)->kernel_h = (int)(w).kernel[0];     \
+    (p)->kernel_w = (int)(w).kernel[1];     \
+    (p)->stride_h = (int)(w).stride[0];     \
+    (p)->stride_w = (int)(w).stride[1];     \
+    (p)->pad_top = (int)(w).pad_begin[0];   \
+    (p)->pad_left = (int)(w).pad_begin[1];  \
+    (p)->pad_bottom = (int)(w).pad_end[0];  \
+    (p)->pad_right = (int)(w).pad_end[1];   \
+    (p)->dilation_h = (int)(w).dilation[0]; \
+    (p)->dilation_w = (int)(w).dilation[1]; \
+  } while (0)
 
 /* ---- the op table (onnx_ops.c) ---- */
 

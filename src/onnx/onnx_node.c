@@ -16,6 +16,20 @@ gt_status gt_onnx_node_fail(const gt_onnx_node_ctx *nc, gt_error *err, gt_status
   return gt_error_set(err, code, "%s: node '%s' (%s): %s", nc->src->display, nc->name, nc->op_type, msg);
 }
 
+gt_status gt_onnx_fold_output_new(const gt_onnx_node_ctx *nc, int32_t elem, int n, const int64_t *shape,
+                                  gt_onnx_tensor **out, gt_error *err) {
+  char what[256];
+  snprintf(what, sizeof what, "%s: node '%s' (%s) folded output", nc->src->display, nc->name, nc->op_type);
+  int64_t numel = 0;
+  gt_status st = gt_shape_numel_checked(n, shape, &numel, what, err);
+  if (st != GT_OK) return st;
+  if (numel > GT_ONNX_MAX_FOLD_ELEMENTS)
+    return gt_onnx_node_fail(nc, err, GT_ERR_LIMIT, "folding would create %lld elements (cap %lld)", (long long)numel,
+                             (long long)GT_ONNX_MAX_FOLD_ELEMENTS);
+  *out = gt_onnx_tensor_new(elem, n, shape, what, err);
+  return *out ? GT_OK : (err ? err->code : GT_ERR_MEMORY);
+}
+
 const char *gt_onnx_shape_str(int ndim, const int64_t *shape, char *buf, size_t size) {
   size_t used = 0;
   if (!size) return buf;

@@ -60,16 +60,7 @@ gt_status gt_onnx_lower_conv(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, g
   if (st != GT_OK) return st;
   for (int k = 0; k < lw->n_ir_in; k++) lw->ir_in[k].operand = k;
   gt_conv_params *p = &lw->node.p.conv;
-  p->kernel_h = (int)win.kernel[0];
-  p->kernel_w = (int)win.kernel[1];
-  p->stride_h = (int)win.stride[0];
-  p->stride_w = (int)win.stride[1];
-  p->pad_top = (int)win.pad_begin[0];
-  p->pad_left = (int)win.pad_begin[1];
-  p->pad_bottom = (int)win.pad_end[0];
-  p->pad_right = (int)win.pad_end[1];
-  p->dilation_h = (int)win.dilation[0];
-  p->dilation_w = (int)win.dilation[1];
+  GT_ONNX_WINDOW_STORE(p, win);
   p->groups = (int)group;
   return GT_OK;
 }

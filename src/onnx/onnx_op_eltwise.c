@@ -113,18 +113,29 @@ static float f_tanh(float x, const float *p) { (void)p; return tanhf(x); }
 static float f_clip(float x, const float *p) { return x < p[0] ? p[0] : x > p[1] ? p[1] : x; }
 static float f_neg(float x, const float *p) { (void)p; return -x; }
 
+/* Input X of a pointwise op: a constant is folded with fn into lw (*x stays NULL), a batched
+ * value is left to the caller in *x. */
+static gt_status fold_or_batched(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt_onnx_unary_fn fn,
+                                 const float *params, const gt_onnx_operand **x, gt_error *err) {
+  *x = NULL;
+  gt_status st = gt_onnx_need_in(nc, 0, "X", err);
+  if (st != GT_OK) return st;
+  if (nc->in[0].batched) {
+    *x = &nc->in[0];
+    return GT_OK;
+  }
+  gt_onnx_tensor *r = NULL;
+  st = gt_onnx_host_unary(nc, nc->in[0].c, fn, params, &r, err);
+  if (st == GT_OK) gt_onnx_lower_as_const(lw, r);
+  return st;
+}
+
 /* Batched x -> one-input node of the same shape; constant x -> folded with fn. */
 static gt_status lower_pointwise(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt_op_kind kind,
                                  gt_onnx_unary_fn fn, const float *params, gt_error *err) {
-  gt_status st = gt_onnx_need_in(nc, 0, "X", err);
-  if (st != GT_OK) return st;
-  const gt_onnx_operand *x = &nc->in[0];
-  if (!x->batched) {
-    gt_onnx_tensor *r = NULL;
-    st = gt_onnx_host_unary(nc, x->c, fn, params, &r, err);
-    if (st == GT_OK) gt_onnx_lower_as_const(lw, r);
-    return st;
-  }
+  const gt_onnx_operand *x = NULL;
+  gt_status st = fold_or_batched(nc, lw, fn, params, &x, err);
+  if (st != GT_OK || !x) return st;
   st = gt_onnx_lower_as_node(nc, lw, kind, 1, x->ndim, x->shape, err);
   if (st == GT_OK) lw->ir_in[0].operand = 0;
   return st;
@@ -143,15 +154,9 @@ gt_status gt_onnx_lower_unary(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, 
 }
 
 gt_status gt_onnx_lower_neg(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt_error *err) {
-  gt_status st = gt_onnx_need_in(nc, 0, "X", err);
-  if (st != GT_OK) return st;
-  const gt_onnx_operand *x = &nc->in[0];
-  if (!x->batched) {
-    gt_onnx_tensor *r = NULL;
-    st = gt_onnx_host_unary(nc, x->c, f_neg, NULL, &r, err);
-    if (st == GT_OK) gt_onnx_lower_as_const(lw, r);
-    return st;
-  }
+  const gt_onnx_operand *x = NULL;
+  gt_status st = fold_or_batched(nc, lw, f_neg, NULL, &x, err);
+  if (st != GT_OK || !x) return st;
   /* y = x * [-1] */
   int64_t one = 1;
   st = gt_onnx_lower_as_node(nc, lw, GT_OP_MUL, 2, x->ndim, x->shape, err);

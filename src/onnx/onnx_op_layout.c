@@ -170,8 +170,13 @@ gt_status gt_onnx_lower_reshape(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw
   return finish_reshape(nc, lw, n, out, err);
 }
 
-/* Axes from the attribute (before opset 13) or from input 1 (from 13). *n = -1 when absent. */
-static gt_status read_axes(const gt_onnx_node_ctx *nc, int64_t *axes, int *n, gt_error *err) {
+/* Input 0 ("data") into *x, and the axes from the attribute (before opset 13) or from input 1
+ * (from 13). *n = -1 when absent. */
+static gt_status read_data_axes(const gt_onnx_node_ctx *nc, const gt_onnx_operand **x, int64_t *axes, int *n,
+                                gt_error *err) {
+  gt_status st = gt_onnx_need_in(nc, 0, "data", err);
+  if (st != GT_OK) return st;
+  *x = &nc->in[0];
   if (nc->opset < 13) return gt_onnx_attr_ints(nc, "axes", axes, GT_MAX_DIMS, n, err);
   *n = -1;
   if (!gt_onnx_in(nc, 1)) return GT_OK;
@@ -181,10 +186,9 @@ static gt_status read_axes(const gt_onnx_node_ctx *nc, int64_t *axes, int *n, gt
 gt_status gt_onnx_lower_squeeze(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt_error *err) {
   int64_t axes[GT_MAX_DIMS], out[GT_MAX_DIMS];
   int n = 0, drop[GT_MAX_DIMS] = {0};
-  gt_status st = gt_onnx_need_in(nc, 0, "data", err);
-  if (st == GT_OK) st = read_axes(nc, axes, &n, err);
+  const gt_onnx_operand *x = NULL;
+  gt_status st = read_data_axes(nc, &x, axes, &n, err);
   if (st != GT_OK) return st;
-  const gt_onnx_operand *x = &nc->in[0];
   for (int k = 0; k < n; k++) {
     int a = 0;
     st = gt_onnx_axis(nc, axes[k], x->ndim, "axis", &a, err);
@@ -206,10 +210,9 @@ gt_status gt_onnx_lower_squeeze(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw
 gt_status gt_onnx_lower_unsqueeze(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt_error *err) {
   int64_t axes[GT_MAX_DIMS], out[GT_MAX_DIMS];
   int n = 0, add[GT_MAX_DIMS] = {0};
-  gt_status st = gt_onnx_need_in(nc, 0, "data", err);
-  if (st == GT_OK) st = read_axes(nc, axes, &n, err);
+  const gt_onnx_operand *x = NULL;
+  gt_status st = read_data_axes(nc, &x, axes, &n, err);
   if (st != GT_OK) return st;
-  const gt_onnx_operand *x = &nc->in[0];
   if (n < 0) return gt_onnx_node_fail(nc, err, GT_ERR_FORMAT, "axes are missing");
   int r = x->ndim + n;
   if (r > GT_MAX_DIMS)

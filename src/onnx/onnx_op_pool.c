@@ -32,16 +32,7 @@ static gt_status lower_pool(const gt_onnx_node_ctx *nc, gt_onnx_lowering *lw, gt
   if (st != GT_OK) return st;
   lw->ir_in[0].operand = 0;
   gt_pool_params *p = &lw->node.p.pool;
-  p->kernel_h = (int)win.kernel[0];
-  p->kernel_w = (int)win.kernel[1];
-  p->stride_h = (int)win.stride[0];
-  p->stride_w = (int)win.stride[1];
-  p->pad_top = (int)win.pad_begin[0];
-  p->pad_left = (int)win.pad_begin[1];
-  p->pad_bottom = (int)win.pad_end[0];
-  p->pad_right = (int)win.pad_end[1];
-  p->dilation_h = (int)win.dilation[0];
-  p->dilation_w = (int)win.dilation[1];
+  GT_ONNX_WINDOW_STORE(p, win);
   p->count_include_pad = count_include_pad;
   return GT_OK;
 }
