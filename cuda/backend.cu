@@ -1,10 +1,12 @@
 /* The CUDA backend's vtable (gauntlet/backend.h): "cuda" under nvcc, "cuda-emu" in the emulation
  * build. Memory comes from a caching pool (context.h); copies, fills and kernels run on one stream
  * per backend; copy_to_host and synchronize wait for it. The op tables are filled from
- * cuda/ops/table_*.cu; loss and vector ops come from cuda/loss.cu and cuda/vecops*.cu. */
+ * cuda/ops/table_*.cu; loss and vector ops come from cuda/loss.cu and cuda/vecops*.cu, the training
+ * table from cuda/train/. */
 #include "context.h"
 #include "gauntlet/cuda.h"
 #include "ops/cuda_ops.h"
+#include "train/cuda_train.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +136,7 @@ static void cuda_destroy(gt_backend *be) {
   if (ctx) {
     if (ctx->stream) cudaStreamSynchronize(ctx->stream);
     for (size_t i = 0; i < ctx->pool.n; i++) cudaFree(ctx->pool.blocks[i].ptr);
+    cudaFree(ctx->train_ws);
     free(ctx->pool.blocks);
     if (ctx->blas) cublasDestroy(ctx->blas);
     if (ctx->stream) cudaStreamDestroy(ctx->stream);
@@ -170,6 +173,7 @@ static gt_status cuda_setup(gt_cuda_ctx *ctx, int ordinal, gt_error *err) {
   t->destroy = cuda_destroy;
   gt_cuda_fill_core_ops(t);
   gt_cuda_fill_layout_ops(t);
+  t->train = &gt_cuda_train_iface;
   return GT_OK;
 }
 

@@ -30,6 +30,8 @@ typedef struct gt_cuda_ctx {
   int sync;              /* GAUNTLET_CUDA_SYNC=1 at creation: synchronise after every launch */
   char name[256];        /* device name */
   gt_cuda_pool pool;
+  void *train_ws;         /* the training reductions' workspace (cuda/train/workspace.cu), grown on demand */
+  size_t train_ws_bytes;
   gt_backend_iface iface; /* this backend's vtable (op tables filled at creation) */
 } gt_cuda_ctx;
 

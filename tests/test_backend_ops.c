@@ -1,6 +1,7 @@
 /* Backend op harness in the spirit of ggml's test-backend-ops: every op (forward and input-gradient
- * backward), the loss entry and every attack vector op runs on a backend under test (default
- * "cuda-emu", the CUDA kernels on the emulated launch) and on "ref", and the results are compared.
+ * backward), the loss entry, every attack vector op and every training entry runs on a backend
+ * under test (default "cuda-emu", the CUDA kernels on the emulated launch) and on "ref", and the
+ * results are compared.
  *  - ops: several shapes each, odd sizes that do not divide the block size; normalised error
  *    (sum (a-b)^2 / sum b^2) below a threshold; NaN where ref has a number fails; backward starts
  *    from non-zero gradients, so "adds into grad_in" is checked too;
@@ -8,8 +9,10 @@
  *    functions, same host compiler), within a small relative tolerance on a real device;
  *  - every buffer has guard regions (canaries before and after) that are checked after each call,
  *    and every input buffer must come back unchanged (unless the op updates it in place);
- *  - coverage: an op of gt_op_kind or an entry of gt_vec_iface without a case here fails, and so
- *    does an op the backend lacks.
+ *  - the training table (gauntlet/train_ops.h): weight gradients, batch norm in training mode and
+ *    the SGD step, compared the same ways;
+ *  - coverage: an op of gt_op_kind, an entry of gt_vec_iface or a training entry of ref without a
+ *    case here fails, and so does an op or entry the backend lacks.
  * Usage: test_backend_ops [-b BACKEND]   (cuda-emu, cuda, cuda:N, cpu, ...). On a GPU machine:
  *   test_backend_ops -b cuda, and under compute-sanitizer (docs/CUDA.md). */
 #include <math.h>
@@ -21,6 +24,8 @@
 
 #include "gauntlet/backend.h"
 #include "gauntlet/cuda.h"
+#include "gauntlet/hd/train.h"
+#include "gauntlet/train_ops.h"
 #include "gauntlet/vecops.h"
 #include "gt_test.h"
 
@@ -365,19 +370,27 @@ typedef struct op_result {
   int ok;
 } op_result;
 
-/* Runs forward then backward of case c on be with the given inputs; fills r. */
+/* The node of case c with n_in inputs (values `inputs`). */
+static void case_node(const op_case *c, int n_in, int *inputs, gt_node *node) {
+  memset(node, 0, sizeof *node);
+  node->op = c->op;
+  node->name = (char *)c->label;
+  node->n_inputs = n_in;
+  node->inputs = inputs;
+  if (c->setup) c->setup(node);
+}
+
+/* Runs forward, then with mask 0 the input-gradient backward (grad_in[i] for the batched inputs),
+ * else the weight gradient (grad_w[i] for each i >= 1 with mask bit i-1 set, gauntlet/train_ops.h);
+ * gradient buffers start from g0[i]. Fills r. */
 static void run_case(gt_backend *be, const op_case *c, const shape *in, int n_in, const shape *out, float *const *x,
-                     const float *dy, float *const *g0, op_result *r) {
+                     const float *dy, float *const *g0, int mask, op_result *r) {
   char label[160];
-  snprintf(label, sizeof label, "%s [%s]", c->label, gt_op_name(c->op));
+  if (mask) snprintf(label, sizeof label, "%s [%s weight gradient, mask %d]", c->label, gt_op_name(c->op), mask);
+  else snprintf(label, sizeof label, "%s [%s]", c->label, gt_op_name(c->op));
   int inputs[3] = {0, 1, 2};
   gt_node node;
-  memset(&node, 0, sizeof node);
-  node.op = c->op;
-  node.name = (char *)c->label;
-  node.n_inputs = n_in;
-  node.inputs = inputs;
-  if (c->setup) c->setup(&node);
+  case_node(c, n_in, inputs, &node);
   gt_tensor tin[3], tout, tdy, tg[3];
   const gt_tensor *pin[3];
   gt_tensor *pg[3];
@@ -385,8 +398,9 @@ static void run_case(gt_backend *be, const op_case *c, const shape *in, int n_in
     gt_tensor_init(&tin[i], dev_buf(be, "input", x[i], (size_t)in[i].numel * 4), in[i].ndim, in[i].dims);
     pin[i] = &tin[i];
     pg[i] = NULL;
-    if (!in[i].constant) {
-      gt_tensor_init(&tg[i], dev_buf(be, "grad_in", g0[i], (size_t)in[i].numel * 4), in[i].ndim, in[i].dims);
+    if (mask ? i > 0 && (mask >> (i - 1) & 1) : !in[i].constant) {
+      gt_tensor_init(&tg[i], dev_buf(be, mask ? "grad_w" : "grad_in", g0[i], (size_t)in[i].numel * 4), in[i].ndim,
+                     in[i].dims);
       pg[i] = &tg[i];
     }
   }
@@ -400,9 +414,17 @@ static void run_case(gt_backend *be, const op_case *c, const shape *in, int n_in
   gt_error err = {0};
   gt_status st = be->iface->forward[c->op](be, &call, &err);
   r->ok = GT_CHECK(st == GT_OK, "%s forward on %s: %s", label, be->iface->name, err.message);
-  if (r->ok) {
+  if (r->ok && !mask) {
     st = be->iface->backward[c->op](be, &call, &tdy, pg, &err);
     r->ok = GT_CHECK(st == GT_OK, "%s backward on %s: %s", label, be->iface->name, err.message);
+  }
+  if (r->ok && mask) { /* the weight gradient has its own scratch */
+    const gt_train_iface *t = be->iface->train;
+    call.scratch = NULL;
+    call.scratch_bytes = t->weight_scratch_bytes[c->op] ? t->weight_scratch_bytes[c->op](be, &call) : 0;
+    if (call.scratch_bytes) call.scratch = dev_buf(be, "weight scratch", NULL, call.scratch_bytes);
+    st = t->weight_backward[c->op](be, &call, &tdy, pg, &err);
+    r->ok = GT_CHECK(st == GT_OK, "%s on %s: %s", label, be->iface->name, err.message);
   }
   if (r->ok) r->ok = GT_CHECK(be->iface->synchronize(be, &err) == GT_OK, "synchronize: %s", err.message);
   r->out = malloc((size_t)out->numel * 4);
@@ -459,8 +481,8 @@ static void test_ops(void) {
     float *dy = malloc((size_t)out.numel * 4);
     rnd_fill(dy, out.numel, -1.0f, 1.0f);
     op_result rr, rb;
-    run_case(g_ref, c, in, n_in, &out, x, dy, g0, &rr);
-    run_case(g_be, c, in, n_in, &out, x, dy, g0, &rb);
+    run_case(g_ref, c, in, n_in, &out, x, dy, g0, 0, &rr);
+    run_case(g_be, c, in, n_in, &out, x, dy, g0, 0, &rb);
     double tol = c->tol > 0 ? c->tol : 1e-9;
     char label[160];
     snprintf(label, sizeof label, "%s [%s]", c->label, gt_op_name(c->op));
@@ -1014,6 +1036,217 @@ static void test_vec_coverage(void) {
   printf("  coverage: %d of %d vector ops without a case\n", gaps, N_VEC_SLOTS);
 }
 
+/* ---- the training table (gauntlet/train_ops.h) ----
+ * Weight gradients: every op case above whose op has a weight gradient on ref (the spec), plus the
+ * cases below, runs forward then weight_backward on both backends from the same nonzero gradient
+ * buffers (they ADD), with every subset of weight and bias gradients wanted; normalised error as
+ * for the ops. Batch norm in training mode and the SGD step go through vrun (every array compared,
+ * bit for bit on cuda-emu: the same hd/train.h functions on the same double sums). */
+
+static const op_case g_weight_cases[] = {
+    /* 5 samples of a 1600 x 4096 column matrix: several chunks of the device's 64 MiB scratch */
+    {"conv 5x5 pad 2, many chunks", GT_OP_CONV, {"5x64x64x64", "c:2x64x5x5", "c:2"}, "5x2x64x64", set_conv_wide_kernel,
+     1e-8},
+    {"linear 300 rows + bias", GT_OP_LINEAR, {"300x33", "c:7x33", "c:7"}, "300x7", NULL, 1e-8},
+    {"batchnorm wide (2261 values per channel)", GT_OP_BATCHNORM, {"7x5x17x19", "c:5", "c:5"}, "7x5x17x19", NULL, 0},
+};
+#define N_WEIGHT_CASES ((int)(sizeof g_weight_cases / sizeof g_weight_cases[0]))
+
+/* Training entries: weight_backward per op, then the three others. */
+enum { TRAIN_BN_FORWARD = GT_OP_COUNT, TRAIN_BN_BACKWARD, TRAIN_SGD, TRAIN_ENTRIES };
+static int g_train_tested[TRAIN_ENTRIES];
+
+/* One weight case with every subset of its weight gradients wanted. */
+static void weight_case(const op_case *c) {
+  shape in[3], out = parse_shape(c->out);
+  int n_in = 0;
+  while (n_in < 3 && c->in[n_in]) {
+    in[n_in] = parse_shape(c->in[n_in]);
+    n_in++;
+  }
+  float *x[3], *gw0[3] = {NULL, NULL, NULL}, *dy = rnd_new(out.numel, -1.0f, 1.0f);
+  for (int i = 0; i < n_in; i++) {
+    x[i] = rnd_new(in[i].numel, -2.0f, 2.0f);
+    if (i > 0) gw0[i] = rnd_new(in[i].numel, -1.0f, 1.0f);
+  }
+  double tol = c->tol > 0 ? c->tol : 1e-9;
+  for (int mask = 1; mask < 1 << (n_in - 1); mask++) {
+    op_result rr, rb;
+    run_case(g_ref, c, in, n_in, &out, x, dy, gw0, mask, &rr);
+    run_case(g_be, c, in, n_in, &out, x, dy, gw0, mask, &rb);
+    char label[160];
+    snprintf(label, sizeof label, "%s [%s weight gradient, mask %d]", c->label, gt_op_name(c->op), mask);
+    int ok = rr.ok && rb.ok;
+    for (int i = 0; ok && i < n_in; i++) {
+      ok &= cmp_bytes(label, "input (must stay unchanged)", rb.in_after[i], x[i], (size_t)in[i].numel * 4);
+      if (rb.grad[i]) ok &= cmp_nmse(label, i == 1 ? "grad_w[1]" : "grad_w[2]", rb.grad[i], rr.grad[i], in[i].numel, tol);
+    }
+    if (ok) printf("  ok %s\n", label);
+    free_result(&rr, n_in);
+    free_result(&rb, n_in);
+  }
+  for (int i = 0; i < n_in; i++) free(x[i]), free(gw0[i]);
+  free(dy);
+}
+
+static void test_weight_grads(void) {
+  const gt_train_iface *spec = g_ref->iface->train, *t = g_be->iface->train;
+  if (!GT_CHECK(t != NULL, "%s has no training table", g_name)) return;
+  for (int list = 0; list < 2; list++)
+    for (int ci = 0; ci < (list ? N_WEIGHT_CASES : N_CASES); ci++) {
+      const op_case *c = list ? &g_weight_cases[ci] : &g_cases[ci];
+      if (!spec->weight_backward[c->op]) continue;
+      g_train_tested[c->op] = 1;
+      if (!GT_CHECK(t->weight_backward[c->op] && g_be->iface->forward[c->op], "%s lacks the weight gradient of %s",
+                    g_name, gt_op_name(c->op)))
+        continue;
+      weight_case(c);
+    }
+}
+
+/* Batch norm in training mode and SGD through vrun: the shape and the scalars of the case. */
+static struct {
+  shape x;
+  float eps, momentum, lr, weight_decay;
+} g_train_args;
+
+/* Slots: x, y, gamma, beta, mean, invstd, running_mean, running_var (forward); x, dy, dx, gamma,
+ * mean, invstd, dgamma, dbeta (backward). */
+static gt_bn_train bn_of(vslot *s, int backward) {
+  gt_bn_train bn = {.channels = g_train_args.x.dims[1], .eps = g_train_args.eps, .momentum = g_train_args.momentum};
+  if (!backward) {
+    bn.gamma = s[2].dev, bn.beta = s[3].dev, bn.mean = s[4].dev, bn.invstd = s[5].dev;
+    bn.running_mean = s[6].dev, bn.running_var = s[7].dev;
+  } else {
+    bn.gamma = s[3].dev, bn.mean = s[4].dev, bn.invstd = s[5].dev, bn.dgamma = s[6].dev, bn.dbeta = s[7].dev;
+  }
+  return bn;
+}
+
+static gt_status call_bn_forward(gt_backend *be, const gt_vec_iface *v, vslot *s, const vargs *a, gt_error *err) {
+  gt_bn_train bn = bn_of(s, 0);
+  gt_tensor x, y;
+  gt_tensor_init(&x, s[0].dev, g_train_args.x.ndim, g_train_args.x.dims);
+  gt_tensor_init(&y, s[1].dev, g_train_args.x.ndim, g_train_args.x.dims);
+  return be->iface->train->batchnorm_forward(be, &bn, &x, &y, err);
+}
+
+static gt_status call_bn_backward(gt_backend *be, const gt_vec_iface *v, vslot *s, const vargs *a, gt_error *err) {
+  gt_bn_train bn = bn_of(s, 1);
+  gt_tensor x, dy, dx;
+  gt_tensor_init(&x, s[0].dev, g_train_args.x.ndim, g_train_args.x.dims);
+  gt_tensor_init(&dy, s[1].dev, g_train_args.x.ndim, g_train_args.x.dims);
+  gt_tensor_init(&dx, s[2].dev, g_train_args.x.ndim, g_train_args.x.dims);
+  return be->iface->train->batchnorm_backward(be, &bn, &x, &dy, s[2].dev ? &dx : NULL, err);
+}
+
+static void test_bn_train(void) {
+  /* 2-d and 4-d; one value per channel (no unbiased variance); more values per channel, and more
+   * samples, than the 256 partial sums of the device reduction. */
+  static const char *shapes[] = {"2x3x5x7", "3x6", "1x5x1x1", "7x5x17x19", "300x7", "2x4x3"};
+  g_train_tested[TRAIN_BN_FORWARD] = g_train_tested[TRAIN_BN_BACKWARD] = 1;
+  if (!GT_CHECK(g_be->iface->train && g_be->iface->train->batchnorm_forward && g_be->iface->train->batchnorm_backward,
+                "%s lacks batch norm in training mode", g_name))
+    return;
+  for (int si = 0; si < (int)(sizeof shapes / sizeof shapes[0]); si++)
+    for (int variant = 0; variant < 2; variant++) {
+      g_train_args.x = parse_shape(shapes[si]);
+      g_train_args.eps = 1e-5f;
+      g_train_args.momentum = variant ? 0.0f : 0.1f;
+      int64_t n = g_train_args.x.numel, c = g_train_args.x.dims[1], inner = n / (g_train_args.x.dims[0] * c);
+      size_t xb = (size_t)n * 4, cb = (size_t)c * 4;
+      /* Channel means away from 0 and spreads that differ per channel. */
+      float *x = rnd_new(n, -2.0f, 2.0f);
+      for (int64_t e = 0; e < n; e++) x[e] = x[e] * (1.0f + (float)((e / inner) % c)) + 0.5f * (float)((e / inner) % c);
+      float *gamma = rnd_new(c, 0.5f, 1.5f), *beta = rnd_new(c, -0.5f, 0.5f), *rm = rnd_new(c, -1, 1);
+      float *rv = rnd_new(c, 0.5f, 2.0f);
+      char label[160];
+      snprintf(label, sizeof label, "batchnorm_forward %s%s", shapes[si], variant ? ", no running statistics" : "");
+      vslot f[8] = {S("x", x, xb, K_F32),      S("y", NULL, xb, K_F32),          S("gamma", gamma, cb, K_F32),
+                    S("beta", beta, cb, K_F32), S("mean", NULL, cb, K_F32),       S("invstd", NULL, cb, K_F32),
+                    S("running_mean", rm, cb, K_F32), S("running_var", rv, cb, K_F32)};
+      f[6].null = f[7].null = variant;
+      vargs a = {.n = n};
+      vrun(label, f, 8, call_bn_forward, &a);
+      /* Backward from statistics a forward pass could give (the ref's own, on the host). */
+      float *mean = calloc((size_t)c, 4), *invstd = calloc((size_t)c, 4);
+      for (int64_t ch = 0; ch < c; ch++) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t e = 0; e < n; e++) sum += (e / inner) % c == ch ? x[e] : 0.0f;
+        mean[ch] = gt_bn_mean(sum, n / c);
+        for (int64_t e = 0; e < n; e++) sq += (e / inner) % c == ch ? gt_bn_sq_dev(x[e], mean[ch]) : 0.0;
+        invstd[ch] = gt_bn_invstd(sq, n / c, g_train_args.eps);
+      }
+      float *dy = rnd_new(n, -1, 1), *dx = rnd_new(n, -1, 1), *dgamma = rnd_new(c, -1, 1), *dbeta = rnd_new(c, -1, 1);
+      snprintf(label, sizeof label, "batchnorm_backward %s%s", shapes[si], variant ? ", dx and dgamma not wanted" : "");
+      vslot b[8] = {S("x", x, xb, K_F32),         S("dy", dy, xb, K_F32),         S("dx", dx, xb, K_F32),
+                    S("gamma", gamma, cb, K_F32), S("mean", mean, cb, K_F32),     S("invstd", invstd, cb, K_F32),
+                    S("dgamma", dgamma, cb, K_F32), S("dbeta", dbeta, cb, K_F32)};
+      b[2].null = b[6].null = variant;
+      vrun(label, b, 8, call_bn_backward, &a);
+      free(x), free(gamma), free(beta), free(rm), free(rv), free(mean), free(invstd);
+      free(dy), free(dx), free(dgamma), free(dbeta);
+    }
+}
+
+static gt_status call_sgd(gt_backend *be, const gt_vec_iface *v, vslot *s, const vargs *a, gt_error *err) {
+  gt_sgd_step step = {.n = a->n, .param = s[0].dev, .grad = s[1].dev, .velocity = s[2].dev, .lr = g_train_args.lr,
+                      .momentum = g_train_args.momentum, .weight_decay = g_train_args.weight_decay};
+  return be->iface->train->sgd_step(be, &step, err);
+}
+
+static void test_sgd(void) {
+  static const int64_t ns[] = {1, 255, 257, 300, 4099};
+  static const float hyper[3][3] = {{0.1f, 0.9f, 5e-4f}, {0.05f, 0.0f, 0.0f}, {0.3f, 0.5f, 0.01f}};
+  g_train_tested[TRAIN_SGD] = 1;
+  if (!GT_CHECK(g_be->iface->train && g_be->iface->train->sgd_step, "%s lacks the SGD step", g_name)) return;
+  for (int ni = 0; ni < 5; ni++)
+    for (int h = 0; h < 3; h++) {
+      int64_t n = ns[ni];
+      g_train_args.lr = hyper[h][0], g_train_args.momentum = hyper[h][1], g_train_args.weight_decay = hyper[h][2];
+      float *p = rnd_new(n, -1, 1), *g = rnd_new(n, -1, 1), *vel = rnd_new(n, -0.5f, 0.5f);
+      char label[96];
+      snprintf(label, sizeof label, "sgd_step n %lld, lr %g momentum %g wd %g", (long long)n, (double)hyper[h][0],
+               (double)hyper[h][1], (double)hyper[h][2]);
+      vslot s[3] = {S("param", p, (size_t)n * 4, K_F32), S("grad", g, (size_t)n * 4, K_F32),
+                    S("velocity", vel, (size_t)n * 4, K_F32)};
+      vargs a = {.n = n};
+      vrun(label, s, 3, call_sgd, &a);
+      free(p), free(g), free(vel);
+    }
+}
+
+/* Every training entry of ref (the specification) has a case and exists on the backend; the
+ * entries after the per-op arrays are exactly the three cased here. */
+static void test_train_coverage(void) {
+  const gt_train_iface *spec = g_ref->iface->train, *t = g_be->iface->train;
+  static const char *names[3] = {"batchnorm_forward", "batchnorm_backward", "sgd_step"};
+  int gaps = 0, missing = 0;
+  size_t tail = sizeof(gt_train_iface) - offsetof(gt_train_iface, batchnorm_forward);
+  if (!GT_CHECK(tail == 3 * sizeof(void (*)(void)), "gt_train_iface has %zu bytes of entries after the op arrays: "
+                "a new entry needs a case in test_backend_ops.c", tail))
+    gaps++;
+  for (int e = 0; e < TRAIN_ENTRIES; e++) {
+    int op = e < GT_OP_COUNT;
+    if (op && !spec->weight_backward[e]) continue;
+    const char *name = op ? gt_op_name((gt_op_kind)e) : names[e - GT_OP_COUNT];
+    if (!g_train_tested[e]) {
+      GT_CHECK(0, "coverage gap: training entry %s%s has no case in test_backend_ops.c", op ? "weight_backward " : "",
+               name);
+      gaps++;
+    }
+    int have = t && (op ? t->weight_backward[e] != NULL
+                        : (e == TRAIN_BN_FORWARD ? t->batchnorm_forward != NULL
+                                                 : e == TRAIN_BN_BACKWARD ? t->batchnorm_backward != NULL
+                                                                          : t->sgd_step != NULL));
+    if (!have) {
+      GT_CHECK(0, "%s lacks training entry %s%s", g_name, op ? "weight_backward " : "", name);
+      missing++;
+    }
+  }
+  printf("  coverage: %d training entries without a case, %d missing on %s\n", gaps, missing, g_name);
+}
+
 static gt_status create_backend(const char *name, gt_backend **out, gt_error *err) {
   if (strcmp(name, "cuda-emu") == 0) return gt_backend_cuda_emu_create(out, err);
   return gt_backend_create(name, out, err);
@@ -1046,6 +1279,10 @@ int main(int argc, char **argv) {
   gt_test_run("loss entry: every loss kind vs ref", test_loss);
   gt_test_run("vector ops vs ref", test_vecops);
   gt_test_run("vector ops: coverage", test_vec_coverage);
+  gt_test_run("training: weight gradients vs ref", test_weight_grads);
+  gt_test_run("training: batch norm in training mode vs ref", test_bn_train);
+  gt_test_run("training: SGD step vs ref", test_sgd);
+  gt_test_run("training: coverage", test_train_coverage);
   gt_backend_free(g_be);
   gt_backend_free(g_ref);
   return gt_test_finish();

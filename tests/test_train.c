@@ -2,7 +2,7 @@
  * training mode included) against finite differences, a tiny Fashion-MNIST run whose loss goes
  * down, same seed -> same bytes of the ONNX file (standard, PGD, TRADES), the exported file loaded
  * back by Gauntlet giving the trained network's logits, python3-onnx's checker where installed,
- * and `gauntlet train` usage errors and a real run. */
+ * and `gauntlet train` usage errors, a real run and the backend choice (auto, cuda). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +310,40 @@ static int cli(const char *args) {
   return gt_test_run_command(cmd, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
+/* The "backend" string of a sidecar (malloc'd), or NULL. */
+static char *sidecar_backend(const char *json_path) {
+  char *text = gt_test_read_file(json_path);
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  const cJSON *b = cJSON_GetObjectItem(o, "backend");
+  char *out = cJSON_IsString(b) ? strdup(b->valuestring) : NULL;
+  cJSON_Delete(o);
+  free(text);
+  return out;
+}
+
+/* --backend auto: CUDA when a GPU is usable, else cpu, said on stderr and recorded in the sidecar.
+ * --backend cuda trains where a GPU is usable; elsewhere the loader says why, never the training
+ * table (the CUDA backend has one). */
+static void test_cli_backends(void) {
+  char path[512], json[600], args[1200];
+  gt_test_tmp_path("cli_auto.onnx", path, sizeof path);
+  snprintf(json, sizeof json, "%.*s.json", (int)(strlen(path) - 5), path);
+  snprintf(args, sizeof args, "--data fmnist:train --n 32 --test-n 32 --batch 32 --quiet --backend auto --out '%s'",
+           path);
+  GT_CHECK(cli(args) == 0 && strstr(g_err, "--backend auto: using "), "auto: %s", g_err);
+  const char *chosen = strstr(g_err, "--backend auto: using cuda") ? "cuda" : "cpu";
+  char *recorded = sidecar_backend(json);
+  GT_CHECK(recorded && !strcmp(recorded, chosen), "sidecar backend %s, auto chose %s", recorded ? recorded : "(none)",
+           chosen);
+  free(recorded);
+  snprintf(args, sizeof args, "--data fmnist:train --n 32 --test-n 32 --batch 32 --quiet --backend cuda --out '%s'",
+           path);
+  int rc = cli(args);
+  GT_CHECK(rc == 0 || (rc == 1 && strstr(g_err, "CUDA") && !strstr(g_err, "training ops")), "--backend cuda: rc %d: %s",
+           rc, g_err);
+  printf("  --backend auto chose %s; --backend cuda exit code %d\n", chosen, rc);
+}
+
 static void test_cli(void) {
   GT_CHECK(cli("--help") == 0 && strstr(g_out, "--adv"), "help: %s", g_out);
   GT_CHECK(cli("--data fmnist:train") == 2 && strstr(g_err, "--out"), "missing --out: %s", g_err);
@@ -354,6 +388,7 @@ static void test_cli(void) {
   snprintf(eval, sizeof eval, "'%s' eval --model '%s' --data fmnist:test --n 64", GT_CLI_PATH, path);
   GT_CHECK(gt_test_run_command(eval, g_out, sizeof g_out, g_err, sizeof g_err) == 0, "eval of the trained file: %s",
            g_err);
+  test_cli_backends();
 }
 
 int main(void) {

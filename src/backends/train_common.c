@@ -1,4 +1,4 @@
-/* The training table's accessor and the argument checks ref and cpu share (train_common.h). */
+/* The training table's accessor and the argument checks ref, cpu and cuda share (train_common.h). */
 #include "backends/train_common.h"
 
 #include <math.h>
@@ -23,6 +23,22 @@ gt_status gt_train_check_weight_call(const char *backend, const gt_op_call *call
   if (!grad_w) return gt_op_fail(backend, call, err, GT_ERR_USAGE, "weight gradient list is missing");
   if (grad_w[0]) return gt_op_fail(backend, call, err, GT_ERR_USAGE, "weight gradient 0 (the batched input) must be NULL");
   return gt_op_check_backward(backend, call, lo, hi, grad_out, grad_w, err);
+}
+
+gt_status gt_train_check_bn_weight(const char *backend, const gt_op_call *call, const gt_tensor *grad_out,
+                                   gt_tensor *const *grad_w, int64_t *outer, int64_t *channels, int64_t *inner,
+                                   gt_error *err) {
+  gt_status st = gt_train_check_weight_call(backend, call, 3, 3, grad_out, grad_w, err);
+  if (st != GT_OK) return st;
+  const gt_tensor *x = call->in[0];
+  if (x->ndim < 2 || call->in[1]->ndim != 1 || call->in[1]->shape[0] != x->shape[1] || call->in[2]->ndim != 1 ||
+      call->in[2]->shape[0] != x->shape[1])
+    return gt_op_fail(backend, call, err, GT_ERR_SHAPE, "x, scale and shift do not fit [N, C, ...], [C], [C]");
+  *outer = x->shape[0];
+  *channels = x->shape[1];
+  *inner = 1;
+  for (int d = 2; d < x->ndim; d++) *inner *= x->shape[d];
+  return GT_OK;
 }
 
 static int contiguous_with_data(const gt_tensor *t) {

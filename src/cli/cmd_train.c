@@ -8,6 +8,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "gauntlet/cuda.h"
 #include "gauntlet/sha256.h"
 #include "gauntlet/train.h"
 
@@ -33,7 +34,7 @@ static const gt_cli_option train_options[] = {
     {"beta", "BETA", "trades: weight of the KL term (default 6)"},
     {"seed", "S", "seed of initialisation, data order and inner random starts (default 0)"},
     {"out", "FILE.onnx", "where to write the model (required); FILE.json and FILE.onnx.sha256 next to it"},
-    {"backend", "NAME", "ref | cpu (default cpu)"},
+    {"backend", "NAME", "cpu | cuda | cuda:N | auto (CUDA when a GPU is usable, else cpu) | ref (default cpu)"},
     {"threads", "T", "CPU threads (default: all cores)"},
     {"quiet", NULL, "no per-epoch progress on stderr"},
     {"help", NULL, "show this help"},
@@ -142,6 +143,7 @@ static gt_status write_sha_file(const char *onnx_path, const char *sha_path, gt_
 typedef struct train_run {
   gt_dataset *train, *test;
   gt_backend *be;
+  const char *backend; /* its name, after --backend auto chose */
   gt_trainer *trainer;
   char *test_spec, *command, *json_path, *sha_path;
 } train_run;
@@ -170,10 +172,17 @@ static gt_status open_data(const gt_cli_args *args, train_run *r, gt_error *err)
   if (st == GT_OK && n > 0 && n < r->train->n) st = gt_dataset_take_first(r->train, n, err);
   if (st == GT_OK && r->test_spec) st = gt_dataset_load(r->test_spec, &r->test, err);
   if (st == GT_OK && r->test && test_n > 0 && test_n < r->test->n) st = gt_dataset_take_first(r->test, test_n, err);
-  const char *backend = gt_cli_get(args, "backend") ? gt_cli_get(args, "backend") : "cpu";
+  /* The default stays cpu (not auto as for eval): a recorded command then gives the same bytes
+   * on any machine; a GPU gives other (equally valid) rounding. */
+  r->backend = gt_cli_get(args, "backend") ? gt_cli_get(args, "backend") : "cpu";
+  if (st == GT_OK && !strcmp(r->backend, "auto")) {
+    char why[GT_ERROR_MSG_MAX];
+    r->backend = gt_backend_auto_choice(why, sizeof why);
+    fprintf(stderr, "gauntlet: --backend auto: using %s (%s)\n", r->backend, why);
+  }
   if (st == GT_OK) {
-    if (threads > 0 && !strcmp(backend, "cpu")) st = gt_backend_cpu_create(&r->be, (int)threads, err);
-    else st = gt_backend_create(backend, &r->be, err);
+    if (threads > 0 && !strcmp(r->backend, "cpu")) st = gt_backend_cpu_create(&r->be, (int)threads, err);
+    else st = gt_backend_create(r->backend, &r->be, err);
   }
   return st;
 }
@@ -210,7 +219,7 @@ int gt_cmd_train(int argc, char **argv) {
   gt_train_summary sum = {.command = r.command, .train_data = r.train ? r.train->source : NULL,
                           .test_data = r.test ? r.test->source : NULL, .train_points = r.train ? r.train->n : 0,
                           .test_points = r.test ? r.test->n : 0, .test_accuracy = -1.0,
-                          .seconds = seconds_now() - t0, .backend = gt_cli_get(&args, "backend")};
+                          .seconds = seconds_now() - t0, .backend = r.backend};
   if (st == GT_OK) st = gt_trainer_accuracy(r.trainer, r.train, &sum.train_accuracy, &err);
   if (st == GT_OK && r.test) st = gt_trainer_accuracy(r.trainer, r.test, &sum.test_accuracy, &err);
   if (st == GT_OK) st = gt_trainer_export_onnx(r.trainer, out, &err);

@@ -4,6 +4,8 @@
 #ifndef GAUNTLET_HD_TRAIN_H
 #define GAUNTLET_HD_TRAIN_H
 
+#include <stdint.h>
+
 #include "gauntlet/hd/common.h"
 
 /* One parameter: g = grad + wd * p; v = mu * v + g; p -= lr * v. */
@@ -13,6 +15,18 @@ GT_HD void gt_sgd_elem(float *param, float grad, float *velocity, float lr, floa
   *velocity = v;
   *param -= lr * v;
 }
+
+/* A channel mean (of x, dy or dy * xh) from its double sum over m values. */
+GT_HD float gt_bn_mean(double sum, int64_t m) { return (float)(sum / (double)m); }
+
+/* One value's addend to the channel's sum of squared deviations from its (float) mean. */
+GT_HD double gt_bn_sq_dev(float x, float mean) {
+  double dev = (double)x - (double)mean;
+  return dev * dev;
+}
+
+/* The normalised value xh = (x - mean) * invstd (float, as in y and dx). */
+GT_HD float gt_bn_xhat(float x, float mean, float invstd) { return (x - mean) * invstd; }
 
 /* Batch statistics of one channel from its sum and sum of squared deviations over m values:
  * invstd = 1 / sqrt(var + eps) with the biased variance; the running statistics move towards the
@@ -29,7 +43,7 @@ GT_HD void gt_bn_running_update(float *running_mean, float *running_var, float m
 
 /* y for one element. */
 GT_HD float gt_bn_train_y(float x, float mean, float invstd, float gamma, float beta) {
-  return (x - mean) * invstd * gamma + beta;
+  return gt_bn_xhat(x, mean, invstd) * gamma + beta;
 }
 
 /* dx for one element, given the channel means of dy and dy * xh (xh = (x - mean) * invstd). */

@@ -49,14 +49,10 @@ static gt_status cpu_linear_weight_backward(gt_backend *be, const gt_op_call *ca
 /* Inference form y = x * scale[c] + shift[c]:  dscale[c] += sum dy * x,  dshift[c] += sum dy. */
 static gt_status cpu_batchnorm_weight_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                                gt_tensor *const *grad_w, gt_error *err) {
-  gt_status st = gt_train_check_weight_call("cpu", call, 3, 3, grad_out, grad_w, err);
+  int64_t outer, channels, inner;
+  gt_status st = gt_train_check_bn_weight("cpu", call, grad_out, grad_w, &outer, &channels, &inner, err);
   if (st != GT_OK) return st;
   const gt_tensor *x = call->in[0];
-  if (x->ndim < 2 || call->in[1]->ndim != 1 || call->in[1]->shape[0] != x->shape[1] || call->in[2]->ndim != 1 ||
-      call->in[2]->shape[0] != x->shape[1])
-    return gt_cpu_fail(call, err, GT_ERR_SHAPE, "x, scale and shift do not fit [N, C, ...], [C], [C]");
-  int64_t outer = x->shape[0], channels = x->shape[1], inner = 1;
-  for (int d = 2; d < x->ndim; d++) inner *= x->shape[d];
   const float *xd = x->data, *dy = grad_out->data;
   float *ds = grad_w[1] ? grad_w[1]->data : NULL, *dt = grad_w[2] ? grad_w[2]->data : NULL;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (outer * channels * inner >= GT_CPU_PAR_MIN)
@@ -90,13 +86,10 @@ static gt_status cpu_bn_train_forward(gt_backend *be, const gt_bn_train *bn, con
       const float *xr = xd + (n * channels + c) * inner;
       for (int64_t i = 0; i < inner; i++) sum += xr[i];
     }
-    float mean = (float)(sum / (double)m);
+    float mean = gt_bn_mean(sum, m);
     for (int64_t n = 0; n < outer; n++) {
       const float *xr = xd + (n * channels + c) * inner;
-      for (int64_t i = 0; i < inner; i++) {
-        double dev = (double)xr[i] - (double)mean;
-        sq += dev * dev;
-      }
+      for (int64_t i = 0; i < inner; i++) sq += gt_bn_sq_dev(xr[i], mean);
     }
     float invstd = gt_bn_invstd(sq, m, bn->eps), gamma = bn->gamma[c], beta = bn->beta[c];
     bn->mean[c] = mean;
@@ -128,18 +121,18 @@ static gt_status cpu_bn_train_backward(gt_backend *be, const gt_bn_train *bn, co
       const float *xr = xd + (n * channels + c) * inner, *dr = dyd + (n * channels + c) * inner;
       for (int64_t i = 0; i < inner; i++) {
         s_dy += dr[i];
-        s_dyxh += (double)dr[i] * (double)((xr[i] - mean) * invstd);
+        s_dyxh += (double)dr[i] * (double)gt_bn_xhat(xr[i], mean, invstd);
       }
     }
     if (bn->dbeta) bn->dbeta[c] += (float)s_dy;
     if (bn->dgamma) bn->dgamma[c] += (float)s_dyxh;
     if (!dxd) continue;
-    float mean_dy = (float)(s_dy / (double)m), mean_dyxh = (float)(s_dyxh / (double)m);
+    float mean_dy = gt_bn_mean(s_dy, m), mean_dyxh = gt_bn_mean(s_dyxh, m);
     for (int64_t n = 0; n < outer; n++) {
       const float *xr = xd + (n * channels + c) * inner, *dr = dyd + (n * channels + c) * inner;
       float *out = dxd + (n * channels + c) * inner;
       for (int64_t i = 0; i < inner; i++)
-        out[i] += gt_bn_train_dx(dr[i], (xr[i] - mean) * invstd, gamma, invstd, mean_dy, mean_dyxh);
+        out[i] += gt_bn_train_dx(dr[i], gt_bn_xhat(xr[i], mean, invstd), gamma, invstd, mean_dy, mean_dyxh);
     }
   }
   return GT_OK;

@@ -77,14 +77,10 @@ static gt_status ref_linear_weight_backward(gt_backend *be, const gt_op_call *ca
 /* Inference form y = x * scale[c] + shift[c]:  dscale[c] += sum dy * x,  dshift[c] += sum dy. */
 static gt_status ref_batchnorm_weight_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                                gt_tensor *const *grad_w, gt_error *err) {
-  gt_status st = gt_train_check_weight_call("ref", call, 3, 3, grad_out, grad_w, err);
+  int64_t outer, channels, inner;
+  gt_status st = gt_train_check_bn_weight("ref", call, grad_out, grad_w, &outer, &channels, &inner, err);
   if (st != GT_OK) return st;
   const gt_tensor *x = call->in[0];
-  if (x->ndim < 2 || call->in[1]->ndim != 1 || call->in[1]->shape[0] != x->shape[1] || call->in[2]->ndim != 1 ||
-      call->in[2]->shape[0] != x->shape[1])
-    return gt_ref_fail(call, err, GT_ERR_SHAPE, "x, scale and shift do not fit [N, C, ...], [C], [C]");
-  int64_t outer = x->shape[0], channels = x->shape[1], inner = 1;
-  for (int d = 2; d < x->ndim; d++) inner *= x->shape[d];
   const float *xd = x->data, *dy = grad_out->data;
   for (int64_t c = 0; c < channels; c++) {
     double s_xdy = 0.0, s_dy = 0.0;
@@ -110,12 +106,9 @@ static gt_status ref_bn_train_forward(gt_backend *be, const gt_bn_train *bn, con
     double sum = 0.0, sq = 0.0;
     for (int64_t n = 0; n < outer; n++)
       for (int64_t i = 0; i < inner; i++) sum += x->data[(n * channels + c) * inner + i];
-    float mean = (float)(sum / (double)m);
+    float mean = gt_bn_mean(sum, m);
     for (int64_t n = 0; n < outer; n++)
-      for (int64_t i = 0; i < inner; i++) {
-        double dev = (double)x->data[(n * channels + c) * inner + i] - (double)mean;
-        sq += dev * dev;
-      }
+      for (int64_t i = 0; i < inner; i++) sq += gt_bn_sq_dev(x->data[(n * channels + c) * inner + i], mean);
     float invstd = gt_bn_invstd(sq, m, bn->eps);
     bn->mean[c] = mean;
     bn->invstd[c] = invstd;
@@ -143,16 +136,16 @@ static gt_status ref_bn_train_backward(gt_backend *be, const gt_bn_train *bn, co
       for (int64_t i = 0; i < inner; i++) {
         int64_t at = (n * channels + c) * inner + i;
         s_dy += dy->data[at];
-        s_dyxh += (double)dy->data[at] * (double)((x->data[at] - mean) * invstd);
+        s_dyxh += (double)dy->data[at] * (double)gt_bn_xhat(x->data[at], mean, invstd);
       }
     if (bn->dbeta) bn->dbeta[c] += (float)s_dy;
     if (bn->dgamma) bn->dgamma[c] += (float)s_dyxh;
     if (!dx) continue;
-    float mean_dy = (float)(s_dy / (double)m), mean_dyxh = (float)(s_dyxh / (double)m);
+    float mean_dy = gt_bn_mean(s_dy, m), mean_dyxh = gt_bn_mean(s_dyxh, m);
     for (int64_t n = 0; n < outer; n++)
       for (int64_t i = 0; i < inner; i++) {
         int64_t at = (n * channels + c) * inner + i;
-        float xh = (x->data[at] - mean) * invstd;
+        float xh = gt_bn_xhat(x->data[at], mean, invstd);
         dx->data[at] += gt_bn_train_dx(dy->data[at], xh, bn->gamma[c], invstd, mean_dy, mean_dyxh);
       }
   }
