@@ -10,8 +10,7 @@
 #include "sweep/records.h"
 #include "sweep/worker.h"
 
-/* Writes the example images of a job: the first k points (by index) broken at this eps, clean rows
- * then adversarial rows, float32 [2k, c, h, w]; their labels and predictions go to the record. */
+/* rows: float32 [2k, c, h, w]; the labels and predictions of the k points go to the record. */
 gt_status gt_sweep_save_examples(const gt_sweep_worker *w, int ti, const uint8_t *fresh, const int32_t *adv_pred,
                                  const float *x_adv, cJSON *rec, gt_error *err) {
   const gt_sweep_config *cfg = w->sh->cfg;
