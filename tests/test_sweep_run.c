@@ -20,6 +20,7 @@
 #include "support/clip_models.h"
 #include "support/json_schema.h"
 #include "support/onnx_builder.h"
+#include "support/sweep_cli.h"
 
 #define FIX GT_FIXTURES_DIR "/models"
 #define SCHEMA GT_FIXTURES_DIR "/../../schemas/leaderboard.schema.json"
@@ -43,67 +44,10 @@ static const char *write_config(const char *name, const char *eps_linf, int with
   return path;
 }
 
-static cJSON *read_json(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  static char text[1 << 20];
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  text[n] = '\0';
-  return cJSON_Parse(text);
-}
-
-static int count_lines(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
-  int n = 0, c;
-  while ((c = fgetc(f)) != EOF) n += c == '\n';
-  fclose(f);
-  return n;
-}
-
-/* Removes what differs between two runs of the same sweep: wall times and the creation time. */
-static void strip_times(cJSON *v) {
-  cJSON_DeleteItemFromObjectCaseSensitive(v, "seconds");
-  cJSON_DeleteItemFromObjectCaseSensitive(v, "created_utc");
-  for (cJSON *c = v ? v->child : NULL; c; c = c->next)
-    if (cJSON_IsObject(c) || cJSON_IsArray(c)) strip_times(c);
-}
-
 static int run_cli(const char *args, char *out, size_t out_size, char *err, size_t err_size) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "%s %s", GT_CLI_PATH, args);
   return gt_test_run_command(cmd, out, out_size, err, err_size);
-}
-
-static void out_dir(const char *name, char *buf, size_t size) {
-  gt_test_tmp_path(name, buf, size);
-  char cmd[1200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", buf);
-  if (system(cmd) != 0) GT_CHECK(0, "cannot clear %s", buf);
-}
-
-/* Starts `gauntlet run config --out dir --quiet` with stderr to err_path; returns the pid. */
-static pid_t spawn_run(const char *config, const char *dir, const char *err_path) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(err_path, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(126);
-    execl(GT_CLI_PATH, GT_CLI_PATH, "run", config, "--out", dir, "--quiet", (char *)NULL);
-    _exit(127);
-  }
-  return pid;
-}
-
-/* Waits (up to 120 s) until the journal holds at least `lines` lines or the process ended. */
-static int wait_for_lines(const char *journal, int lines, pid_t pid) {
-  for (int i = 0; i < 120000; i++) {
-    if (count_lines(journal) >= lines) return 1;
-    int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) return 0;
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-  }
-  return 0;
 }
 
 static char g_full[512]; /* the uninterrupted run, compared against by later cases */
@@ -111,7 +55,7 @@ static char g_full[512]; /* the uninterrupted run, compared against by later cas
 static void test_full_run(void) {
   char cfg[512], out[8192], err[8192], args[2048], path[700], msg[512];
   write_config("sweep_run.json", "0.1, 0.03", 1, 3, cfg, sizeof cfg);
-  out_dir("sweep_full", g_full, sizeof g_full);
+  sweep_fresh_dir("sweep_full", g_full, sizeof g_full);
   snprintf(args, sizeof args, "run %s --out %s", cfg, g_full);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "rc %d: %s", rc, err);
@@ -120,10 +64,10 @@ static void test_full_run(void) {
   GT_CHECK(strstr(err, "gauntlet run: job 1/8") != NULL, "plain progress lines when stderr is not a terminal: %s", err);
   GT_CHECK(strstr(err, "backend auto: using cpu") != NULL, "the auto choice is said: %s", err);
   snprintf(path, sizeof path, "%s/results.jsonl", g_full);
-  GT_CHECK(count_lines(path) == N_JOURNAL_LINES, "journal has %d lines", count_lines(path));
+  GT_CHECK(sweep_count_lines(path) == N_JOURNAL_LINES, "journal has %d lines", sweep_count_lines(path));
   snprintf(path, sizeof path, "%s/leaderboard.json", g_full);
   GT_CHECK(gt_schema_validate_files(SCHEMA, path, msg, sizeof msg) == 0, "leaderboard.json vs schema: %s", msg);
-  cJSON *lb = read_json(path);
+  cJSON *lb = sweep_read_json(path);
   GT_CHECK(lb != NULL, "leaderboard.json parses");
   if (!lb) return;
   cJSON *tables = cJSON_GetObjectItem(lb, "tables");
@@ -179,11 +123,11 @@ static void test_full_run(void) {
   /* gauntlet report re-renders the same leaderboard from the journal alone */
   char before[700];
   snprintf(before, sizeof before, "%s/leaderboard.json", g_full);
-  cJSON *a = read_json(before);
+  cJSON *a = sweep_read_json(before);
   snprintf(args, sizeof args, "report %s", g_full);
   rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "report rc %d: %s", rc, err);
-  cJSON *b = read_json(before);
+  cJSON *b = sweep_read_json(before);
   GT_CHECK(a && b && cJSON_Compare(a, b, 1), "report rebuilds an identical leaderboard.json");
   cJSON_Delete(a);
   cJSON_Delete(b);
@@ -209,10 +153,10 @@ static void compare_with_full(const char *dir) {
   char a_path[700], b_path[700];
   snprintf(a_path, sizeof a_path, "%s/leaderboard.json", g_full);
   snprintf(b_path, sizeof b_path, "%s/leaderboard.json", dir);
-  cJSON *a = read_json(a_path), *b = read_json(b_path);
+  cJSON *a = sweep_read_json(a_path), *b = sweep_read_json(b_path);
   GT_CHECK(a && b, "both leaderboards parse");
-  strip_times(a);
-  strip_times(b);
+  sweep_strip_times(a);
+  sweep_strip_times(b);
   /* the journal header of each run records its own creation; everything else must agree */
   GT_CHECK(a && b && cJSON_Compare(a, b, 1), "the resumed sweep gives the uninterrupted leaderboard");
   cJSON_Delete(a);
@@ -225,15 +169,15 @@ static void compare_with_full(const char *dir) {
 static int interrupt_and_resume(const char *name, int sig, char *text, size_t size, int *lines) {
   char cfg[512], dir[512], journal[700], errp[700], out[4096], err[4096], args[2048];
   write_config("sweep_run.json", "0.1, 0.03", 1, 3, cfg, sizeof cfg);
-  out_dir(name, dir, sizeof dir);
+  sweep_fresh_dir(name, dir, sizeof dir);
   snprintf(errp, sizeof errp, "%s.err", dir);
   snprintf(journal, sizeof journal, "%s/results.jsonl", dir);
-  pid_t pid = spawn_run(cfg, dir, errp);
-  GT_CHECK(wait_for_lines(journal, 3, pid), "the first job was journaled before the run ended"); /* header, clean, job */
+  pid_t pid = sweep_spawn(GT_CLI_PATH, cfg, dir, NULL, errp);
+  GT_CHECK(sweep_wait_for_lines(journal, 3, pid), "the first job was journaled before the run ended"); /* header, clean, job */
   kill(pid, sig);
   int status = 0;
   waitpid(pid, &status, 0);
-  *lines = count_lines(journal);
+  *lines = sweep_count_lines(journal);
   fprintf(stderr, "  %s: stopped with %d of %d journal lines written\n", name, *lines, N_JOURNAL_LINES);
   FILE *f = fopen(errp, "r");
   text[0] = '\0';
@@ -241,7 +185,7 @@ static int interrupt_and_resume(const char *name, int sig, char *text, size_t si
   snprintf(args, sizeof args, "run %s --out %s --resume --quiet", cfg, dir);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "resume rc %d: %s", rc, err);
-  GT_CHECK(count_lines(journal) == N_JOURNAL_LINES, "journal complete after resume: %d lines", count_lines(journal));
+  GT_CHECK(sweep_count_lines(journal) == N_JOURNAL_LINES, "journal complete after resume: %d lines", sweep_count_lines(journal));
   compare_with_full(dir);
   return status;
 }
@@ -265,7 +209,7 @@ static void test_sigterm_stops_cleanly(void) {
 static double robust_at(const char *dir, const char *model, const char *eps) {
   char path[700];
   snprintf(path, sizeof path, "%s/leaderboard.json", dir);
-  cJSON *lb = read_json(path), *t, *e;
+  cJSON *lb = sweep_read_json(path), *t, *e;
   double v = NAN;
   cJSON_ArrayForEach(t, cJSON_GetObjectItem(lb, "tables")) {
     if (strcmp(cJSON_GetObjectItem(t, "threat_model")->valuestring, "Linf") ||
@@ -282,7 +226,7 @@ static double robust_at(const char *dir, const char *model, const char *eps) {
 static void test_eps_reuse_never_higher(void) {
   char cfg[512], dir[512], out[4096], err[4096], args[2048];
   write_config("sweep_single_eps.json", "0.1", 0, 3, cfg, sizeof cfg);
-  out_dir("sweep_single", dir, sizeof dir);
+  sweep_fresh_dir("sweep_single", dir, sizeof dir);
   snprintf(args, sizeof args, "run %s --out %s --quiet", cfg, dir);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "rc %d: %s", rc, err);
@@ -341,13 +285,13 @@ static void test_flags_fire_on_masked_model(void) {
           " \"attacks\": [{\"attack\": \"fgsm\"}, {\"attack\": \"pgd\", \"steps\": 10}], \"threads\": 1}\n",
           model, x, y);
   fclose(f);
-  out_dir("sweep_masked", dir, sizeof dir);
+  sweep_fresh_dir("sweep_masked", dir, sizeof dir);
   snprintf(args, sizeof args, "run %s --out %s --quiet", cfg, dir);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "rc %d: %s", rc, err);
   snprintf(path, sizeof path, "%s/leaderboard.json", dir);
   GT_CHECK(gt_schema_validate_files(SCHEMA, path, msg, sizeof msg) == 0, "leaderboard.json vs schema: %s", msg);
-  cJSON *lb = read_json(path);
+  cJSON *lb = sweep_read_json(path);
   cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(lb, "tables"), 0), "entries"), 0);
   GT_CHECK(e != NULL, "one entry");
   if (!e) {
@@ -370,7 +314,7 @@ static void test_flags_fire_on_masked_model(void) {
 /* configs/ci-small.json, the config CI and the docs point at, runs and gives schema-valid output. */
 static void test_shipped_ci_config(void) {
   char dir[512], out[4096], err[4096], args[2048], path[700], msg[512];
-  out_dir("sweep_ci_small", dir, sizeof dir);
+  sweep_fresh_dir("sweep_ci_small", dir, sizeof dir);
   snprintf(args, sizeof args, "run %s/../../configs/ci-small.json --out %s --quiet", GT_FIXTURES_DIR, dir);
   int rc = run_cli(args, out, sizeof out, err, sizeof err);
   GT_CHECK(rc == 0, "rc %d: %s", rc, err);

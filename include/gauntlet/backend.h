@@ -88,8 +88,19 @@ struct gt_backend {
 gt_status gt_backend_ref_create(gt_backend **out, gt_error *err);
 gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err);
 
-/* Creates a backend by name ("ref", "cpu"). */
+/* Creates a backend by name: "ref", "cpu", "cuda", "cuda:N", or a name given to
+ * gt_backend_register. */
 gt_status gt_backend_create(const char *name, gt_backend **out, gt_error *err);
+
+/* Backends that only some programs link (the tests' "cuda-emu", cuda/emu): after this call,
+ * gt_backend_create(name) calls create. Up to GT_BACKEND_MAX_REGISTERED names, none of them a
+ * built-in name; registering a name again replaces its function. Call before any thread uses
+ * the registry (at program start). */
+#define GT_BACKEND_MAX_REGISTERED 4
+typedef gt_status (*gt_backend_factory)(gt_backend **out, gt_error *err);
+gt_status gt_backend_register(const char *name, gt_backend_factory create, gt_error *err);
+/* 1 when name was given to gt_backend_register. */
+int gt_backend_is_registered(const char *name);
 void gt_backend_free(gt_backend *be);
 
 /* Fills missing[] (up to cap) with the ops whose forward or backward is NULL; returns the count. */

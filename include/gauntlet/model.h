@@ -30,6 +30,18 @@ gt_status gt_graph_load_classifier(const char *path, int n_norm, const float *me
 gt_status gt_model_create(const gt_graph *graph, gt_backend *be, int64_t max_batch, gt_model **out, gt_error *err);
 void gt_model_free(gt_model *m);
 
+/* Where device memory is short (src/model/model_fit.c). retry, when not NULL, hears of each
+ * retry: why the last try failed (the error message) and the smaller batch tried next. */
+typedef void (*gt_model_retry_fn)(void *user, const char *why, int64_t batch);
+/* gt_model_create, halving max_batch while the backend runs out of memory (GT_ERR_MEMORY), down
+ * to 1. The model's batch also sizes the attacks' buffers (gauntlet/oracle.h). */
+gt_status gt_model_create_fitting(const gt_graph *graph, gt_backend *be, int64_t max_batch, gt_model_retry_fn retry,
+                                  void *user, gt_model **out, gt_error *err);
+/* After GT_ERR_MEMORY (in err) from work on *m (a model of graph): *m is replaced by a model with
+ * half its batch (gt_model_create_fitting), so the work can run again. GT_ERR_MEMORY back (err
+ * unchanged, *m untouched) when its batch is already 1; *m NULL when no smaller model fits. */
+gt_status gt_model_halve_batch(const gt_graph *graph, gt_model **m, gt_model_retry_fn retry, void *user, gt_error *err);
+
 gt_backend *gt_model_backend(const gt_model *m);
 int64_t gt_model_max_batch(const gt_model *m);
 int gt_model_num_classes(const gt_model *m);

@@ -6,8 +6,10 @@
  *                  (json_get.c: typed reads that name the key path in errors);
  *  - validate.c    the checks that need files (models, datasets, index files) before any work;
  *  - journal.c     OUT/results.jsonl: one JSON line per finished record, fsync'ed; read back;
- *  - run.c         the scheduler: clean pass per (model, dataset), jobs per (threat model, eps) in
- *                  ascending eps with broken points carried forward (docs/SWEEP.md);
+ *  - run.c         starts one worker thread per device (devices.c) on a shared task list
+ *                  (sched.c): per (model, dataset) a clean pass (clean.c), per threat model a chain
+ *                  of eps jobs in ascending eps with broken points carried forward (chain.c), on
+ *                  the model a worker opened (pair.c); worker.c is a worker's loop (docs/SWEEP.md);
  *  - suite.c       one job's attack suite: members in order on the still-robust points;
  *  - probes.c      the gradient-masking probes (gauntlet/masking.h) with the config's options;
  *  - result_flags.c flags computed from the sweep's own results;
@@ -38,6 +40,7 @@ extern "C" {
 #define GT_SWEEP_MAX_REPORTED 16
 #define GT_SWEEP_PATH_MAX 1024
 #define GT_SWEEP_MAX_EXAMPLES 8
+#define GT_SWEEP_MAX_DEVICES 16
 
 /* The authors' claimed robust accuracy for one (threat model, eps) ("Linf:8/255"), or for every
  * entry of the model when key is "". Value as a fraction. */
@@ -92,9 +95,12 @@ typedef struct gt_sweep_config {
   uint64_t seed;
   int64_t batch;                   /* default 256 */
   char backend[32];                /* auto (default), cpu, ref, cuda, cuda:N */
-  int threads;                     /* cpu backend threads, 0: all cores */
+  int threads;                     /* cpu threads per worker; 0: all cores, shared among the workers */
+  /* One host worker per entry (docs/SWEEP.md "Several devices"): "cpu", "ref", "cuda:N" or a
+   * registered test backend; none: one worker on backend. Left out of the hash, like output:
+   * where a job runs does not change its result. */
   int n_devices;
-  int devices[8];
+  char devices[GT_SWEEP_MAX_DEVICES][32];
   char output[GT_SWEEP_PATH_MAX];  /* resolved output folder */
   int examples;                    /* example images per (model, threat model), 0..8; default 8 */
   int recheck_points;              /* carried points re-attacked per job for non_monotone_eps; default 32 */
@@ -121,15 +127,22 @@ gt_status gt_sweep_config_load(const char *path, gt_sweep_config *cfg, gt_error 
  * key path. */
 gt_status gt_sweep_config_validate(const gt_sweep_config *cfg, gt_error *err);
 
+/* --devices: a comma-separated list ("cuda:0,cuda:1", "cpu,cpu") replacing the config's devices
+ * and backend. Errors (GT_ERR_USAGE) name the entry and the problem. */
+gt_status gt_sweep_devices_set(gt_sweep_config *cfg, const char *list, gt_error *err);
+
 /* "0.03" or "8/255" -> a finite value >= 0; what names the place in errors. */
 gt_status gt_sweep_parse_eps(const char *what, const char *text, float *out, gt_error *err);
 
 /* ---- running ---- */
 
 /* What the progress display shows; points_left counts points the current attack still has to
- * attack (-1 when unknown), eta_seconds is < 0 when unknown. */
+ * attack (-1 when unknown), eta_seconds is < 0 when unknown. With several workers each reports
+ * its own job in flight. */
 typedef struct gt_sweep_progress {
-  int job, n_jobs;                 /* 1-based job in flight, of all jobs (finished ones included) */
+  int job, n_jobs;                 /* 1-based job in flight (in the sweep's fixed order), of all jobs */
+  int jobs_finished;               /* run now or found in the journal */
+  const char *worker;              /* the reporting worker ("worker 2: cuda:1"); NULL with one worker */
   const char *model, *dataset, *threat, *eps_text;
   const char *attack;              /* "clean" for the clean pass */
   int64_t points_left;
@@ -142,15 +155,19 @@ typedef struct gt_sweep_options {
   int resume;                      /* 1: skip the jobs journaled in the output folder */
   volatile sig_atomic_t *stop;     /* set by a signal handler: the sweep stops before the next attack */
   gt_sweep_progress_fn progress;
-  void *progress_user;
+  void *progress_user;             /* also passed to notice */
+  /* A line for the user that is not progress (out of memory: the batch was halved); may be NULL.
+   * Called from worker threads, one call at a time. */
+  void (*notice)(const char *text, void *user);
   const char *version, *git_commit;
 } gt_sweep_options;
 
 typedef struct gt_sweep_summary {
   int n_jobs, n_done, n_skipped;   /* jobs in the sweep, run now, found in the journal */
   int stopped;                     /* 1: stopped by *stop; the in-flight job was dropped */
-  char backend[32];                /* the backend the sweep ran on ("auto" resolved) */
+  char backend[32];                /* the backend the sweep ran on ("auto" resolved; "cuda" for cuda:N) */
   char backend_why[192];           /* for "auto": why that backend ("no CUDA driver", a device name) */
+  int n_workers;                   /* one per device */
 } gt_sweep_summary;
 
 /* Runs the sweep into cfg->output (created when missing): journal, then leaderboard.json/.md.

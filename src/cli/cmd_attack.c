@@ -242,26 +242,23 @@ int gt_cmd_attack(int argc, char **argv) {
   memset(&res, 0, sizeof res);
   memset(&ens, 0, sizeof ens);
   st = save && !x_adv ? gt_error_set(&err, GT_ERR_MEMORY, "out of memory for --save-adv") : GT_OK;
-  /* Device out of memory (GT_ERR_MEMORY from the attack's buffers): halve the batch and run again.
-   * Results per point do not depend on the batch (gauntlet/vecops.h), so the retry changes only
-   * the speed. */
-  for (int64_t batch = gt_model_max_batch(s.model); st == GT_OK;) {
+  /* Device out of memory (GT_ERR_MEMORY from the attack's buffers, which the model's batch
+   * sizes): a model with half the batch, and the attack again. Results per point do not depend
+   * on the batch (gauntlet/vecops.h), so the retry changes only the speed. */
+  while (st == GT_OK) {
     if (ensemble) {
       gt_attack_points pts = {.n = s.data->n, .x = s.data->images, .labels = s.data->labels};
       st = gt_ensemble_run(&plan, s.model, &pts, x_adv, &ens, &err);
     } else {
       st = gt_attack_run_dataset(name, &cfg, s.model, s.data, x_adv, &res, &err);
     }
-    if (st != GT_ERR_MEMORY || batch <= 1) break;
-    batch /= 2;
-    fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", err.message, (long long)batch);
+    if (st != GT_ERR_MEMORY || (st = gt_cli_session_halve_batch(&s, &err)) != GT_OK) break;
     gt_attack_result_free(&res);
     gt_ensemble_result_free(&ens);
     memset(&res, 0, sizeof res);
     memset(&ens, 0, sizeof ens);
-    if (!ensemble) cfg.batch = batch;
-    for (int m = 0; ensemble && m < plan.n_members; m++) plan.members[m].config.batch = batch;
-    st = GT_OK;
+    if (!ensemble) cfg.batch = gt_model_max_batch(s.model);
+    for (int m = 0; ensemble && m < plan.n_members; m++) plan.members[m].config.batch = gt_model_max_batch(s.model);
   }
   double seconds = seconds_now() - t0;
   if (st == GT_OK && save) {

@@ -16,6 +16,7 @@
 static const gt_cli_option run_options[] = {
     {"resume", NULL, "continue the sweep journaled in the output folder (same config only)"},
     {"out", "DIR", "output folder (default: the config's \"output\")"},
+    {"devices", "LIST", "one worker per device, e.g. cuda:0,cuda:1 or cpu,cpu (replaces the config's devices and backend)"},
     {"quiet", NULL, "no progress display"},
     {"preset", "NAME", "smoke: a fast per-commit suite (APGD-CE 20 steps + FGSM, first 100 points; docs/CI.md)"},
     GT_CLI_GATE_OPTIONS,
@@ -35,8 +36,8 @@ int gt_cmd_run(int argc, char **argv) {
   gt_error err = {0};
   if (gt_cli_parse(&args, run_options, N_RUN_OPTIONS, argc, argv, &err) != GT_OK) return gt_cli_fail("run", &err);
   if (gt_cli_flag(&args, "help")) {
-    gt_cli_print_help("gauntlet run SWEEP.json [--resume] [--out DIR] [--preset smoke] [gates] [--junit FILE] "
-                      "[--summary FILE]",
+    gt_cli_print_help("gauntlet run SWEEP.json [--resume] [--out DIR] [--devices LIST] [--preset smoke] [gates] "
+                      "[--junit FILE] [--summary FILE]",
                       "Runs a sweep (models x datasets x threat models x eps) and writes leaderboard.json, "
                       "leaderboard.md and report.html. Ctrl-C stops cleanly; --resume continues. Exit code 3: a gate "
                       "failed (docs/CI.md).",
@@ -61,6 +62,7 @@ int gt_cmd_run(int argc, char **argv) {
   if (!st && preset) snprintf(cfg->preset, sizeof cfg->preset, "%s", preset);
   if (!st) st = gt_sweep_config_load(config_path, cfg, &err);
   if (!st && gt_cli_get(&args, "out")) snprintf(cfg->output, sizeof cfg->output, "%s", gt_cli_get(&args, "out"));
+  if (!st && gt_cli_get(&args, "devices")) st = gt_sweep_devices_set(cfg, gt_cli_get(&args, "devices"), &err);
   if (!st) st = gt_cli_gates_from_args(&args, &cfg->gates, &err);
   if (!st) st = gt_sweep_config_validate(cfg, &err);
   if (!st) st = gt_cli_gates_load_baseline(&cfg->gates, &baseline, &err);
@@ -71,18 +73,24 @@ int gt_cmd_run(int argc, char **argv) {
   gt_cli_progress progress;
   int show = !gt_cli_flag(&args, "quiet");
   char resume_cmd[3000], journal[1100];
-  /* the preset is part of the config hash: resuming needs it again */
-  snprintf(resume_cmd, sizeof resume_cmd, "gauntlet run %s --resume%s%s%s%s", config_path, preset ? " --preset " : "",
-           preset ? preset : "", gt_cli_get(&args, "out") ? " --out " : "",
-           gt_cli_get(&args, "out") ? gt_cli_get(&args, "out") : "");
+  /* the preset is part of the config hash: resuming needs it again; the devices, to run the same way */
+  const char *out = gt_cli_get(&args, "out"), *devices = gt_cli_get(&args, "devices");
+  snprintf(resume_cmd, sizeof resume_cmd, "gauntlet run %s --resume%s%s%s%s%s%s", config_path,
+           preset ? " --preset " : "", preset ? preset : "", out ? " --out " : "", out ? out : "",
+           devices ? " --devices " : "", devices ? devices : "");
   snprintf(journal, sizeof journal, "%s/results.jsonl", cfg->output);
   gt_sweep_options opt = {.resume = gt_cli_flag(&args, "resume"), .version = GT_VERSION, .git_commit = GT_GIT_COMMIT};
+  opt.notice = gt_cli_progress_notice;
   if (show) {
     gt_cli_progress_init(&progress);
     opt.progress = gt_cli_progress_update, opt.progress_user = &progress;
   }
   opt.stop = gt_cli_stop_install(resume_cmd, journal);
-  if (!strcmp(cfg->backend, "auto")) {
+  if (cfg->n_devices > 0) {
+    fprintf(stderr, "gauntlet run: %d worker%s on", cfg->n_devices, cfg->n_devices > 1 ? "s" : "");
+    for (int i = 0; i < cfg->n_devices; i++) fprintf(stderr, "%s %s", i ? "," : "", cfg->devices[i]);
+    fprintf(stderr, "\n");
+  } else if (!strcmp(cfg->backend, "auto")) {
     /* Said before the work starts; the sweep makes the same choice (gt_sweep_summary.backend). */
     char why[192];
     const char *chosen = gt_backend_auto_choice(why, sizeof why);

@@ -31,10 +31,10 @@ static size_t bytes_per_sample(const gt_graph *g) {
 
 /* With a CUDA backend and no --batch: the batch that fits in half of the device's free memory
  * (gt_cuda_batch_for_memory). If the device still runs out, the batch is halved and the step
- * retried (below, and in `gauntlet attack`); see docs/CUDA.md. */
+ * retried (gt_model_create_fitting, gt_cli_session_halve_batch); see docs/CUDA.md. */
 static int64_t batch_for_device(const char *backend_name, const gt_graph *g, int64_t fallback) {
   int ordinal = 0;
-  if (strncmp(backend_name, "cuda", 4) != 0) return fallback;
+  if (strcmp(backend_name, "cuda") && strncmp(backend_name, "cuda:", 5)) return fallback;
   if (backend_name[4] == ':') ordinal = atoi(backend_name + 5);
   size_t free_bytes = 0;
   gt_error err = {0};
@@ -43,6 +43,12 @@ static int64_t batch_for_device(const char *backend_name, const gt_graph *g, int
   fprintf(stderr, "gauntlet: batch %lld chosen from %zu MiB free on %s (--batch overrides)\n", (long long)batch,
           free_bytes >> 20, backend_name);
   return batch;
+}
+
+/* gt_model_retry_fn: a halved batch is said on stderr. */
+static void say_retry(void *user, const char *why, int64_t batch) {
+  (void)user;
+  fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", why, (long long)batch);
 }
 
 gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_error *err) {
@@ -80,17 +86,14 @@ gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_err
   if (st == GT_OK && !gt_cli_get(args, "batch")) batch = batch_for_device(s->backend_name, s->graph, batch);
   if (st == GT_OK) {
     int64_t max_batch = batch < s->data->n ? batch : s->data->n;
-    st = gt_model_create(s->graph, s->backend, max_batch > 0 ? max_batch : 1, &s->model, err);
-    /* The model reserves its device memory for max_batch samples up front: when that does not
-     * fit, halve the batch and try again (down to 1). */
-    while (st == GT_ERR_MEMORY && max_batch > 1) {
-      max_batch /= 2;
-      fprintf(stderr, "gauntlet: out of memory (%s): retrying with batch %lld\n", err->message, (long long)max_batch);
-      st = gt_model_create(s->graph, s->backend, max_batch, &s->model, err);
-    }
+    st = gt_model_create_fitting(s->graph, s->backend, max_batch > 0 ? max_batch : 1, say_retry, NULL, &s->model, err);
   }
   if (st != GT_OK) gt_cli_session_close(s);
   return st;
+}
+
+gt_status gt_cli_session_halve_batch(gt_cli_session *s, gt_error *err) {
+  return gt_model_halve_batch(s->graph, &s->model, say_retry, NULL, err);
 }
 
 gt_status gt_cli_parse_eps(const char *what, const char *text, float *out, gt_error *err) {

@@ -23,6 +23,9 @@ typedef struct gt_cli_session {
  * On failure everything opened so far is closed again. */
 gt_status gt_cli_session_open(const gt_cli_args *args, gt_cli_session *s, gt_error *err);
 void gt_cli_session_close(gt_cli_session *s);
+/* After an out-of-memory error (GT_ERR_MEMORY in err): the model again with half its batch, said
+ * on stderr; err's code back when the batch is already 1. */
+gt_status gt_cli_session_halve_batch(gt_cli_session *s, gt_error *err);
 
 /* "0.03", "8/255" -> a finite value >= 0; `what` names the option in errors. */
 gt_status gt_cli_parse_eps(const char *what, const char *text, float *out, gt_error *err);

@@ -4,6 +4,9 @@
 
 #include "cli/commands.h"
 #include "cli/omp_wait.h"
+#ifdef GT_CLI_CUDA_EMU
+#include "cli/emu/cli_emu.h"
+#endif
 
 typedef struct command {
   const char *name;
@@ -30,6 +33,9 @@ static void print_usage(FILE *to) {
 
 int main(int argc, char **argv) {
   gt_cli_omp_wait_setup(argv);
+#ifdef GT_CLI_CUDA_EMU /* the tests' build, gauntlet-emu */
+  if (gt_cli_cuda_emu_setup() != 0) return 2;
+#endif
   if (argc < 2) {
     print_usage(stderr);
     return 2;

@@ -11,6 +11,7 @@
 #include "gauntlet/sha256.h"
 #include "gauntlet/sweep.h"
 #include "gates/sweep_ci.h"
+#include "sweep/devices.h"
 #include "sweep/json_get.h"
 
 gt_status gt_sweep_parse_eps(const char *what, const char *text, float *out, gt_error *err) {
@@ -455,17 +456,7 @@ static gt_status parse_root(cJSON *root, const char *base, gt_sweep_config *cfg,
     return gt_jpath_fail(&kp, err, "unknown backend '%s' (auto, cpu, ref, cuda, cuda:N)", cfg->backend);
   }
   if ((st = gt_json_int32(root, "threads", &top, 0, 1024, &cfg->threads, err))) return st;
-  const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
-  if (devices) {
-    gt_jpath dp;
-    gt_jpath_key(&dp, &top, "devices");
-    float d[8];
-    if ((st = parse_floats(devices, &dp, d, 8, &cfg->n_devices, err))) return st;
-    for (int i = 0; i < cfg->n_devices; i++) {
-      if (d[i] < 0 || d[i] != floorf(d[i])) return gt_jpath_fail(&dp, err, "device ids are integers >= 0");
-      cfg->devices[i] = (int)d[i];
-    }
-  }
+  if ((st = gt_sweep_devices_parse(root, &top, cfg, err))) return st;
   cfg->examples = GT_SWEEP_MAX_EXAMPLES;
   if ((st = gt_json_int32(root, "examples", &top, 0, GT_SWEEP_MAX_EXAMPLES, &cfg->examples, err))) return st;
   cfg->probes = 1;
@@ -498,10 +489,11 @@ gt_status gt_sweep_config_parse(const char *text, const char *base_dir, gt_sweep
   gt_status st = gt_sweep_ci_prepare(root, cfg, err);
   if (st == GT_OK) st = parse_root(root, base_dir, cfg, err);
   if (st == GT_OK) {
-    /* the hash covers everything that changes results: all keys but where they are written and the
-     * gates that judge them */
+    /* the hash covers everything that changes results: all keys but where they are written, the
+     * devices they run on and the gates that judge them */
     cJSON_DeleteItemFromObjectCaseSensitive(root, "output");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "gates");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "devices"); /* where jobs run, not what they give */
     if (!cJSON_PrintPreallocated(root, cfg->canonical, (int)sizeof cfg->canonical, 0))
       st = gt_error_set(err, GT_ERR_LIMIT, "%s: the config is longer than %zu bytes", where, sizeof cfg->canonical);
     gt_sha256 h;

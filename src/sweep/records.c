@@ -13,6 +13,12 @@ cJSON *gt_flag_to_json(const gt_flag *f) {
   return o;
 }
 
+cJSON *gt_flags_to_json(const gt_flag *flags, int n) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, gt_flag_to_json(&flags[i]));
+  return arr;
+}
+
 void gt_flags_from_json(const cJSON *arr, gt_flag *flags, int cap, int *n) {
   const cJSON *f;
   cJSON_ArrayForEach(f, arr) {

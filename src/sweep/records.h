@@ -11,6 +11,8 @@
 
 /* {"kind": "zero_gradients", "evidence": 0.3, "threshold": 0.1, "detail": "..."} */
 cJSON *gt_flag_to_json(const gt_flag *f);
+/* flags[0..n) as a JSON array of the above */
+cJSON *gt_flags_to_json(const gt_flag *flags, int n);
 /* Appends the flags of a JSON array to flags[*n] (up to cap; unknown kinds are skipped). */
 void gt_flags_from_json(const cJSON *arr, gt_flag *flags, int cap, int *n);
 
