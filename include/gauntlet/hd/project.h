@@ -82,10 +82,15 @@ GT_HD void gt_proj_linf_row(const float *x, const float *x0, float eps, int64_t 
   for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_elem(x[i], x0[i], eps);
 }
 
+/* The L2 projection in two parts, for rows whose values are not stored (gauntlet/hd/momentum.h):
+ * the factor from the norm n = ||x - x0||_2 (in double), then each element. */
+GT_HD float gt_proj_l2_factor(double n, float eps) { return n > (double)eps ? (float)((double)eps / n) : 1.0f; }
+
+GT_HD float gt_proj_l2_elem(float x, float x0, float s) { return gt_proj_box(x0 + s * (x - x0)); }
+
 GT_HD void gt_proj_l2_row(const float *x, const float *x0, float eps, int64_t d, float *out) {
-  double n = gt_lp_norm_row(GT_NORM_L2, x, x0, d);
-  float s = n > (double)eps ? (float)((double)eps / n) : 1.0f;
-  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_box(x0[i] + s * (x[i] - x0[i]));
+  float s = gt_proj_l2_factor(gt_lp_norm_row(GT_NORM_L2, x, x0, d), eps);
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_l2_elem(x[i], x0[i], s);
 }
 
 /* How far coordinate i may move from x0 in the direction of v inside [0,1]. */
