@@ -7,8 +7,8 @@
  * grouping APGD used when it ran these as separate vector ops (ascent step, two axpby, a
  * projection), so the bytes are the same as theirs.
  * Linf: one pass, element by element. L2: the projections need row norms (of g, of the step, of
- * the combination), so the row takes four passes that recompute the per-element values instead of
- * storing them: no scratch. Norms accumulate in double in index order (gt_lp_norm_row).
+ * the combination), so the row takes four passes, with the combination parked in xp between the
+ * last two: no scratch. Norms accumulate in double in index order (gt_lp_norm_row).
  * Linf and L2 only: APGD-L1 has no momentum. x, xp, g and x0 are distinct rows. */
 #ifndef GAUNTLET_HD_MOMENTUM_H
 #define GAUNTLET_HD_MOMENTUM_H
@@ -33,34 +33,36 @@ GT_HD float gt_momentum_mix(gt_momentum c, float z, float x, float xp) { return 
 
 GT_HD float gt_momentum_linf_elem(gt_momentum c, int first, float x, float xp, float g, float x0, float alpha,
                                   float eps) {
-  float z = gt_proj_linf_elem(x + alpha * gt_proj_sign(g), x0, eps);
+  float z = gt_proj_linf_step_elem(x, g, x0, alpha, eps);
   return first ? z : gt_proj_linf_elem(gt_momentum_mix(c, z, x, xp), x0, eps);
 }
 
-/* One term of a squared L2 distance, as gt_lp_norm_row accumulates it. */
-GT_HD double gt_momentum_sq(float v, float x0) {
-  double t = (double)v - (double)x0;
-  return t * t;
-}
-
+/* The L2 step on one row. Passes: the gradient's norm; the step's norm; z and the combination u,
+ * which goes into xp (its old value read first) with u's norm; the projection of u into x and the
+ * old x into xp. */
 GT_HD void gt_momentum_l2_row(gt_momentum c, int first, float *x, float *xp, const float *g, const float *x0,
                               float alpha, float eps, int64_t d) {
   float s = alpha * gt_dir_l2_scale(g, d);
-  double acc = 0.0;
-  for (int64_t i = 0; i < d; i++) acc += gt_momentum_sq(x[i] + s * g[i], x0[i]);
-  float fz = gt_proj_l2_factor(sqrt(acc), eps); /* z_i = gt_proj_l2_elem(x_i + s g_i, x0_i, fz) */
-  float fu = 1.0f;
-  if (!first) {
-    acc = 0.0;
+  double sum = 0.0;
+  for (int64_t i = 0; i < d; i++) sum += gt_l2_sq(x[i] + s * g[i], x0[i]);
+  float fz = gt_proj_l2_factor(gt_l2_norm_of(sum), eps); /* z_i = gt_proj_l2_elem(x_i + s g_i, x0_i, fz) */
+  if (first) {
     for (int64_t i = 0; i < d; i++) {
       float z = gt_proj_l2_elem(x[i] + s * g[i], x0[i], fz);
-      acc += gt_momentum_sq(gt_momentum_mix(c, z, x[i], xp[i]), x0[i]);
+      xp[i] = x[i];
+      x[i] = z;
     }
-    fu = gt_proj_l2_factor(sqrt(acc), eps);
+    return;
   }
+  sum = 0.0;
   for (int64_t i = 0; i < d; i++) {
-    float z = gt_proj_l2_elem(x[i] + s * g[i], x0[i], fz);
-    float next = first ? z : gt_proj_l2_elem(gt_momentum_mix(c, z, x[i], xp[i]), x0[i], fu);
+    float u = gt_momentum_mix(c, gt_proj_l2_elem(x[i] + s * g[i], x0[i], fz), x[i], xp[i]);
+    xp[i] = u;
+    sum += gt_l2_sq(u, x0[i]);
+  }
+  float fu = gt_proj_l2_factor(gt_l2_norm_of(sum), eps);
+  for (int64_t i = 0; i < d; i++) {
+    float next = gt_proj_l2_elem(xp[i], x0[i], fu);
     xp[i] = x[i];
     x[i] = next;
   }

@@ -18,67 +18,48 @@
 
 #define WHO "cpu"
 
-/* The Linf rows below are the ref row functions (gt_proj_step_row, gt_proj_linf_row and
- * gt_momentum_row's Linf loop) written with both compares of every select always evaluated, so the
- * compiler turns them into vector min/max/blend code instead of a branch per element (the signs
- * of a gradient are a coin flip: measured 14 ns per element with branches). Same operations in
- * the same order per element, so the bytes equal ref's. `omp simd`: out may alias x, and each
- * element is read before it is written, so lanes never see a store of another lane. */
-/* The row loops are built twice, for AVX2 (8 lanes, three-operand instructions: about a third of
- * the SSE2 instructions per element) and for any x86-64, and the loader picks one for the machine.
- * No FMA in either: the same roundings, so the same bytes. */
+/* The Linf rows: the element functions of gauntlet/hd/{project,momentum}.h, which compute both
+ * values of every select so that these loops vectorise (no branch per element), in `omp simd`
+ * loops: out may alias x, and each element is read before it is written, so lanes never see a
+ * store of another lane. Built twice, for AVX2 (8 lanes, three-operand instructions: about a third
+ * of the SSE2 instructions per element) and for any x86-64; the loader picks one for the machine.
+ * No FMA in either: the same roundings, so the same bytes as ref. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LINF_ROW_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LINF_ROW_CLONES
 #endif
 
-static float linf_clamp(float v, float x0, float eps) {
-  float lo = x0 - eps, hi = x0 + eps;
-  lo = lo > 0.0f ? lo : 0.0f;
-  hi = hi < 1.0f ? hi : 1.0f;
-  float upper = v > hi ? hi : v;
-  return v < lo ? lo : upper; /* gt_proj_clamp: v < lo first, then v > hi, NaN passes */
-}
-
-static float linf_step_elem(float x, float g, float x0, float alpha, float eps) {
-  float pos = g > 0.0f ? 1.0f : 0.0f;
-  float sign = g < 0.0f ? -1.0f : pos; /* gt_proj_sign: 0 for 0 and NaN */
-  return linf_clamp(x + alpha * sign, x0, eps);
-}
-
-LINF_ROW_CLONES static void linf_step_row(const float *x, const float *g, const float *x0, float alpha, float eps, int64_t d,
-                          float *out) {
+LINF_ROW_CLONES static void linf_step_row(const float *x, const float *g, const float *x0, float alpha, float eps,
+                                          int64_t d, float *out) {
 #pragma omp simd
-  for (int64_t i = 0; i < d; i++) out[i] = linf_step_elem(x[i], g[i], x0[i], alpha, eps);
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_step_elem(x[i], g[i], x0[i], alpha, eps);
 }
 
-/* gt_momentum_row for Linf (gauntlet/hd/momentum.h), vectorised the same way. x and xp are distinct
- * rows, and each element of both is read before it is written. */
-LINF_ROW_CLONES static void linf_momentum_row(gt_momentum c, int first, float *x, float *xp, const float *g, const float *x0,
-                              float alpha, float eps, int64_t d) {
+/* gt_momentum_row for Linf; x and xp are distinct rows. One loop per value of `first`, so that the
+ * select on it folds away. */
+LINF_ROW_CLONES static void linf_momentum_row(gt_momentum c, int first, float *x, float *xp, const float *g,
+                                              const float *x0, float alpha, float eps, int64_t d) {
   if (first) {
 #pragma omp simd
     for (int64_t i = 0; i < d; i++) {
-      float z = linf_step_elem(x[i], g[i], x0[i], alpha, eps);
+      float next = gt_momentum_linf_elem(c, 1, x[i], xp[i], g[i], x0[i], alpha, eps);
       xp[i] = x[i];
-      x[i] = z;
+      x[i] = next;
     }
     return;
   }
 #pragma omp simd
   for (int64_t i = 0; i < d; i++) {
-    float xi = x[i];
-    float z = linf_step_elem(xi, g[i], x0[i], alpha, eps);
-    float next = linf_clamp(gt_momentum_mix(c, z, xi, xp[i]), x0[i], eps);
-    xp[i] = xi;
+    float next = gt_momentum_linf_elem(c, 0, x[i], xp[i], g[i], x0[i], alpha, eps);
+    xp[i] = x[i];
     x[i] = next;
   }
 }
 
 LINF_ROW_CLONES static void linf_project_row(const float *x, const float *x0, float eps, int64_t d, float *out) {
 #pragma omp simd
-  for (int64_t i = 0; i < d; i++) out[i] = linf_clamp(x[i], x0[i], eps);
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_elem(x[i], x0[i], eps);
 }
 
 /* Whether a loop over n rows of about `work` operations each is worth a parallel region. */
@@ -141,7 +122,7 @@ static gt_status cpu_momentum_step(gt_backend *be, const gt_vec_momentum *m, gt_
   if (st != GT_OK) return st;
   gt_momentum c = gt_momentum_coefs(m->momentum);
   int l2 = m->norm == GT_NORM_L2;
-#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(m->n, l2 ? 4 * m->d : m->d))
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(m->n, l2 ? 8 * m->d : m->d))
   for (int64_t i = 0; i < m->n; i++) {
     int64_t o = i * m->d;
     if (l2)
