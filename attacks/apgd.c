@@ -10,6 +10,7 @@
  *             GT_START_SPHERE), or x without a random start
  *   z       = P(x_k + alpha_k dir(grad f(x_k)))                      dir, P: gauntlet/hd/project.h
  *   x_{k+1} = P(x_k + a (z - x_k) + (1 - a)(x_k - x_{k-1}))          a = 0.75; a = 1 for k = 0
+ * (both in one vector op, momentum_step: gauntlet/hd/momentum.h)
  * with alpha_0 = 2 eps, halved (and x_k, grad reset to the best point seen) at the checkpoints of
  * apgd_schedule.h. The best-loss point x_best (with its gradient) is what restarts use; success is
  * tracked apart: a row is finished, with x_adv = that iterate, at its first misclassified one
@@ -54,10 +55,9 @@ typedef struct apgd_state {
   float *loss_best, *loss_prev, *best_last, *alpha, *l0_old;
   int32_t *rises, *reduced, *l1_k;
   /* plain device buffers */
-  float *z;                     /* [cap, d] the plain step; scratch for the L1 start */
+  float *z;                     /* [cap, d] scratch for the random starts */
   float *loss, *l0, *eps;       /* [cap] */
   float *logits;                /* [cap, k] */
-  float *c_new, *c_keep, *c_back; /* [cap] momentum coefficients a, 2(1 - a), -(1 - a) */
   int32_t *mask;                /* [cap] */
   /* host */
   int *checkpoints;             /* [steps] */
@@ -123,7 +123,7 @@ static void apgd_destroy(void *state) {
   apgd_state *s = state;
   if (!s) return;
   gt_workset_free(s->ws); /* frees the columns */
-  void *dev[] = {s->z, s->loss, s->l0, s->eps, s->logits, s->c_new, s->c_keep, s->c_back, s->mask};
+  void *dev[] = {s->z, s->loss, s->l0, s->eps, s->logits, s->mask};
   for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) gt_attack_free(s->o, dev[i]);
   void *host[] = {s->checkpoints, s->h_best, s->h_last, s->h_alpha, s->h_l0, s->h_l0_old,
                   s->h_rises, s->h_reduced, s->h_mask, s->h_k};
@@ -156,7 +156,6 @@ static gt_status create_columns(apgd_state *s, gt_error *err) {
 }
 
 static gt_status create_buffers(apgd_state *s, gt_error *err) {
-  float a = GT_APGD_MOMENTUM;
   gt_status st = gt_attack_alloc(s->o, s->cap * s->d, sizeof(float), (void **)&s->z, err);
   if (st == GT_OK) st = gt_attack_alloc(s->o, s->cap, sizeof(float), (void **)&s->loss, err);
   if (st == GT_OK) st = gt_attack_alloc(s->o, s->cap, sizeof(float), (void **)&s->l0, err);
@@ -164,9 +163,6 @@ static gt_status create_buffers(apgd_state *s, gt_error *err) {
   if (st == GT_OK)
     st = gt_attack_alloc(s->o, s->cap * gt_oracle_num_classes(s->o), sizeof(float), (void **)&s->logits, err);
   if (st == GT_OK) st = gt_attack_const_f32(s->o, s->cfg.eps, &s->eps, err);
-  if (st == GT_OK) st = gt_attack_const_f32(s->o, a, &s->c_new, err);
-  if (st == GT_OK) st = gt_attack_const_f32(s->o, 2.0f * (1.0f - a), &s->c_keep, err);
-  if (st == GT_OK) st = gt_attack_const_f32(s->o, -(1.0f - a), &s->c_back, err);
   if (st != GT_OK) return st;
   size_t cap = (size_t)s->cap;
   s->n_checkpoints = gt_apgd_checkpoints(s->cfg.steps, NULL, 0);
@@ -295,25 +291,14 @@ static gt_status restart_masked(apgd_state *s, int any, gt_error *err) {
 
 /* ---- Linf, L2 ---- */
 
-/* x <- P(x + a (z - x) + (1 - a)(x - x_prev)) with z the plain step (a = 1 on the first step). */
+/* x <- P(x + a (z - x) + (1 - a)(x - x_prev)) with z = P(x + alpha dir(grad)) (x <- z on the first
+ * step), x_prev <- x: one fused vector op (gauntlet/hd/momentum.h). */
 static gt_status momentum_step(apgd_state *s, int first, gt_error *err) {
   gt_workset *ws = s->ws;
-  size_t row = (size_t)s->d * sizeof(float);
-  gt_vec_step step = {.norm = s->cfg.norm, .n = ws->n, .d = s->d, .x = ws->x, .grad = s->grad, .x0 = ws->x0,
-                      .alpha = s->alpha, .eps = s->eps, .l1_k = NULL, .out = s->z};
-  gt_status st = s->v->ascent_step(s->be, &step, err);
-  if (st != GT_OK) return st;
-  if (first) {
-    st = dev_copy(s, s->x_prev, ws->x, row, err);
-    if (st == GT_OK) st = dev_copy(s, ws->x, s->z, row, err);
-    return st;
-  }
-  /* x_prev <- 2(1 - a) x - (1 - a) x_prev; z <- a z + x_prev: the combination above. */
-  st = s->v->axpby(s->be, s->c_back, s->x_prev, s->c_keep, ws->x, ws->n, s->d, s->x_prev, err);
-  if (st == GT_OK) st = s->v->axpby(s->be, s->c_new, s->z, ws->ones, s->x_prev, ws->n, s->d, s->z, err);
-  if (st == GT_OK) st = dev_copy(s, s->x_prev, ws->x, row, err);
-  if (st == GT_OK) st = s->v->project(s->be, s->cfg.norm, s->z, ws->x0, s->eps, ws->n, s->d, ws->x, err);
-  return st;
+  gt_vec_momentum m = {.norm = s->cfg.norm, .n = ws->n, .d = s->d, .x = ws->x, .x_prev = s->x_prev,
+                       .grad = s->grad, .x0 = ws->x0, .alpha = s->alpha, .eps = s->eps,
+                       .momentum = GT_APGD_MOMENTUM, .first = first};
+  return s->v->momentum_step(s->be, &m, err);
 }
 
 /* A checkpoint closing an interval of `interval` steps. */

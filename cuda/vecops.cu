@@ -1,10 +1,12 @@
 /* The CUDA backend's vector ops for attacks (gauntlet/vecops.h), part 1: fills, norms, directions,
- * the fused ascent step, projections, axpby and the counter-based random fill; and the table.
+ * the fused ascent step, APGD's momentum step, projections, axpby and the counter-based random
+ * fill; and the table.
  * Row ops run one thread per row (sample) with the row functions of gauntlet/hd/{project,rng}.h,
  * sequentially within the row: each row equals the cpu backend's, and no kernel needs barriers or
  * atomics. Elementwise ops run one thread per element. */
 #include "vecops_cuda.h"
 
+#include "gauntlet/hd/momentum.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/hd/rng.h"
 #include "gauntlet/hd/rowstats.h"
@@ -16,8 +18,7 @@ __global__ void gt_vec_fill_kernel(T *dst, int64_t count, T value) {
 
 template <class T>
 static gt_status vec_fill(gt_backend *be, const char *op, T *dst, int64_t count, T value, gt_error *err) {
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, count, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "dst", dst, count, err);
+  gt_status st = gt_vec_check_fill(GT_VEC_WHO, op, dst, count, err);
   if (st != GT_OK || count == 0) return st;
   GT_LAUNCH(gt_vec_fill_kernel<T>, GT_VEC_GRID(count), dst, count, value);
   GT_LAUNCH_CHECK();
@@ -38,10 +39,7 @@ __global__ void gt_vec_norms_kernel(gt_norm norm, const float *x, const float *x
 
 static gt_status cuda_norms(gt_backend *be, gt_norm norm, const float *x, const float *x0, int64_t n, int64_t d,
                             float *out, gt_error *err) {
-  gt_status st = gt_vec_check_norm(GT_VEC_WHO, "norms", norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(GT_VEC_WHO, "norms", n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, "norms", "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, "norms", "out", out, n, err);
+  gt_status st = gt_vec_check_norms(GT_VEC_WHO, norm, x, n, d, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_norms_kernel, GT_VEC_GRID(n), norm, x, x0, n, d, out);
   GT_LAUNCH_CHECK();
@@ -58,15 +56,11 @@ __global__ void gt_vec_direction_kernel(gt_norm norm, const float *grad, const f
 
 static gt_status cuda_direction(gt_backend *be, gt_norm norm, const float *grad, const float *x, const int32_t *l1_k,
                                 int64_t n, int64_t d, float *dir, gt_error *err) {
-  const char *op = "direction";
+  int l1 = norm == GT_NORM_L1;
   gt_host_copy k;
-  gt_status st = gt_vec_check_norm(GT_VEC_WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "grad", grad, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "dir", dir, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_fetch(be, l1_k, n, k, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_l1_k(GT_VEC_WHO, op, k.as<int32_t>(), n, err);
+  gt_status st = gt_vec_check_rows(GT_VEC_WHO, "direction", n, d, err);
+  if (st == GT_OK && l1) st = gt_vec_fetch(be, l1_k, n, k, err);
+  if (st == GT_OK) st = gt_vec_check_direction(GT_VEC_WHO, norm, grad, x, l1 ? k.as<int32_t>() : l1_k, n, d, dir, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_direction_kernel, GT_VEC_GRID(n), norm, grad, x, l1_k, n, d, dir);
   GT_LAUNCH_CHECK();
@@ -81,14 +75,22 @@ __global__ void gt_vec_step_kernel(gt_vec_step s) {
   }
 }
 
+/* Host copies of a step's [n] step sizes and radii (once n x d is known to be in bounds), which the
+ * shared checks of ascent_step and momentum_step read. */
+static gt_status fetch_step_sizes(gt_backend *be, const char *op, int64_t n, int64_t d, const float *alpha,
+                                  const float *eps, gt_host_copy &h_alpha, gt_host_copy &h_eps, gt_error *err) {
+  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_fetch(be, alpha, n, h_alpha, err);
+  if (st == GT_OK) st = gt_vec_fetch(be, eps, n, h_eps, err);
+  return st;
+}
+
 static gt_status cuda_ascent_step(gt_backend *be, const gt_vec_step *s, gt_error *err) {
   if (!s) return gt_error_set(err, GT_ERR_USAGE, GT_VEC_WHO " vec ascent_step: no arguments");
   /* The shared check reads alpha, eps and l1_k: it runs on a mirror holding host copies of them. */
   gt_vec_step mirror = *s;
   gt_host_copy alpha, eps, k;
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, "ascent_step", s->n, s->d, err);
-  if (st == GT_OK) st = gt_vec_fetch(be, s->alpha, s->n, alpha, err);
-  if (st == GT_OK) st = gt_vec_fetch(be, s->eps, s->n, eps, err);
+  gt_status st = fetch_step_sizes(be, "ascent_step", s->n, s->d, s->alpha, s->eps, alpha, eps, err);
   if (st == GT_OK && s->norm == GT_NORM_L1) st = gt_vec_fetch(be, s->l1_k, s->n, k, err);
   if (st != GT_OK) return st;
   mirror.alpha = alpha.as<float>();
@@ -101,6 +103,43 @@ static gt_status cuda_ascent_step(gt_backend *be, const gt_vec_step *s, gt_error
   return GT_OK;
 }
 
+/* APGD's momentum step: Linf one thread per element, L2 one thread per row (its row norms). */
+__global__ void gt_vec_momentum_linf_kernel(gt_vec_momentum m, gt_momentum c) {
+  GT_KERNEL_LOOP(e, m.n * m.d) {
+    int64_t i = e / m.d;
+    float next = gt_momentum_linf_elem(c, m.first, m.x[e], m.x_prev[e], m.grad[e], m.x0[e], m.alpha[i], m.eps[i]);
+    m.x_prev[e] = m.x[e];
+    m.x[e] = next;
+  }
+}
+
+__global__ void gt_vec_momentum_l2_kernel(gt_vec_momentum m, gt_momentum c) {
+  GT_KERNEL_LOOP(i, m.n) {
+    int64_t o = i * m.d;
+    gt_momentum_l2_row(c, m.first, m.x + o, m.x_prev + o, m.grad + o, m.x0 + o, m.alpha[i], m.eps[i], m.d);
+  }
+}
+
+static gt_status cuda_momentum_step(gt_backend *be, const gt_vec_momentum *m, gt_error *err) {
+  if (!m) return gt_error_set(err, GT_ERR_USAGE, GT_VEC_WHO " vec momentum_step: no arguments");
+  gt_vec_momentum mirror = *m; /* the shared check reads alpha and eps: host copies */
+  gt_host_copy alpha, eps;
+  gt_status st = fetch_step_sizes(be, "momentum_step", m->n, m->d, m->alpha, m->eps, alpha, eps, err);
+  if (st != GT_OK) return st;
+  mirror.alpha = alpha.as<float>();
+  mirror.eps = eps.as<float>();
+  st = gt_vec_check_momentum(GT_VEC_WHO, &mirror, err);
+  if (st != GT_OK || m->n == 0) return st;
+  gt_momentum c = gt_momentum_coefs(m->momentum);
+  if (m->norm == GT_NORM_L2) {
+    GT_LAUNCH(gt_vec_momentum_l2_kernel, GT_VEC_GRID(m->n), *m, c);
+  } else {
+    GT_LAUNCH(gt_vec_momentum_linf_kernel, GT_VEC_GRID(m->n * m->d), *m, c);
+  }
+  GT_LAUNCH_CHECK();
+  return GT_OK;
+}
+
 __global__ void gt_vec_project_kernel(gt_norm norm, const float *x, const float *x0, const float *eps, int64_t n,
                                       int64_t d, float *out) {
   GT_KERNEL_LOOP(i, n) { gt_proj_row(norm, x + i * d, x0 + i * d, eps[i], d, out + i * d); }
@@ -108,16 +147,10 @@ __global__ void gt_vec_project_kernel(gt_norm norm, const float *x, const float 
 
 static gt_status cuda_project(gt_backend *be, gt_norm norm, const float *x, const float *x0, const float *eps,
                               int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project";
   gt_host_copy e;
-  gt_status st = gt_vec_check_norm(GT_VEC_WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "eps", eps, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_rows(GT_VEC_WHO, "project", n, d, err);
   if (st == GT_OK) st = gt_vec_fetch(be, eps, n, e, err);
-  if (st == GT_OK) st = gt_vec_check_radii(GT_VEC_WHO, op, e.as<float>(), n, err);
+  if (st == GT_OK) st = gt_vec_check_project(GT_VEC_WHO, norm, x, x0, e.as<float>(), n, d, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_project_kernel, GT_VEC_GRID(n), norm, x, x0, eps, n, d, out);
   GT_LAUNCH_CHECK();
@@ -134,13 +167,7 @@ __global__ void gt_vec_axpby_kernel(const float *a, const float *x, const float 
 
 static gt_status cuda_axpby(gt_backend *be, const float *a, const float *x, const float *b, const float *y, int64_t n,
                             int64_t d, float *out, gt_error *err) {
-  const char *op = "axpby";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "a", a, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "b", b, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "y", y, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_axpby(GT_VEC_WHO, a, x, b, y, n, d, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_axpby_kernel, GT_VEC_GRID(n * d), a, x, b, y, n, d, out);
   GT_LAUNCH_CHECK();
@@ -175,10 +202,7 @@ __global__ void gt_vec_count_nonzero_kernel(const float *x, const float *x0, int
 
 static gt_status cuda_count_nonzero(gt_backend *be, const float *x, const float *x0, int64_t n, int64_t d, float *out,
                                     gt_error *err) {
-  const char *op = "count_nonzero";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_count_nonzero(GT_VEC_WHO, x, n, d, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_count_nonzero_kernel, GT_VEC_GRID(n), x, x0, n, d, out);
   GT_LAUNCH_CHECK();
@@ -208,4 +232,5 @@ const gt_vec_iface gt_cuda_vec_iface = {
     gt_cuda_vec_project_hyperplane,
     gt_cuda_vec_tanh_init,
     gt_cuda_vec_tanh_adam_step,
+    cuda_momentum_step,
 };

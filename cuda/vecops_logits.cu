@@ -7,18 +7,6 @@
 #include "gauntlet/hd/loss.h"
 #include "gauntlet/hd/rowstats.h"
 
-/* Fetches labels (and targets when given) and checks they are classes of k. */
-static gt_status check_classes(gt_backend *be, const char *op, const int32_t *labels, const int32_t *targets,
-                               int64_t n, int k, gt_error *err) {
-  gt_host_copy hl, ht;
-  gt_status st = gt_vec_check_ptr(GT_VEC_WHO, op, "labels", labels, n, err);
-  if (st == GT_OK) st = gt_vec_fetch(be, labels, n, hl, err);
-  if (st == GT_OK) st = gt_vec_check_classes(GT_VEC_WHO, op, "labels", hl.as<int32_t>(), n, k, err);
-  if (st == GT_OK && targets) st = gt_vec_fetch(be, targets, n, ht, err);
-  if (st == GT_OK && targets) st = gt_vec_check_classes(GT_VEC_WHO, op, "targets", ht.as<int32_t>(), n, k, err);
-  return st;
-}
-
 __global__ void gt_vec_success_kernel(const float *logits, int64_t n, int k, const int32_t *labels,
                                       const int32_t *targets, int32_t *flags) {
   GT_KERNEL_LOOP(i, n) { flags[i] = gt_logits_success(logits + i * k, k, labels[i], targets ? targets[i] : -1); }
@@ -26,9 +14,13 @@ __global__ void gt_vec_success_kernel(const float *logits, int64_t n, int k, con
 
 gt_status gt_cuda_vec_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
                               const int32_t *targets, int32_t *flags, gt_error *err) {
-  const char *op = "success";
-  gt_status st = gt_vec_check_logit_rows(GT_VEC_WHO, op, logits, n, k, "flags", flags, err);
-  if (st == GT_OK) st = check_classes(be, op, labels, targets, n, k, err);
+  gt_host_copy hl, ht;
+  gt_status st = gt_vec_check_rows(GT_VEC_WHO, "success", n, k, err);
+  if (st == GT_OK) st = gt_vec_fetch(be, labels, n, hl, err);
+  if (st == GT_OK) st = gt_vec_fetch(be, targets, n, ht, err);
+  if (st == GT_OK)
+    st = gt_vec_check_success(GT_VEC_WHO, logits, n, k, hl.as<int32_t>(), targets ? ht.as<int32_t>() : NULL, flags,
+                              err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_success_kernel, GT_VEC_GRID(n), logits, n, k, labels, targets, flags);
   GT_LAUNCH_CHECK();
@@ -70,12 +62,7 @@ __global__ void gt_vec_track_max_kernel(const float *value, int64_t n, float *be
 
 gt_status gt_cuda_vec_track_max(gt_backend *be, const float *value, int64_t n, float *best, int32_t *improved,
                                 float *last, int32_t *rises, gt_error *err) {
-  const char *op = "track_max";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "value", value, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "best", best, n, err);
-  if (st == GT_OK && (!last) != (!rises))
-    st = gt_error_set(err, GT_ERR_USAGE, GT_VEC_WHO " vec %s: last and rises must be both given or both NULL", op);
+  gt_status st = gt_vec_check_track_max(GT_VEC_WHO, value, n, best, last, rises, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_track_max_kernel, GT_VEC_GRID(n), value, n, best, improved, last, rises);
   GT_LAUNCH_CHECK();

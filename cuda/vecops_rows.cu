@@ -34,39 +34,27 @@ static gt_status launch_rows(gt_backend *be, int mode, const void *src, const in
 
 gt_status gt_cuda_vec_gather_rows(gt_backend *be, const void *src, int64_t n_src, const int32_t *idx, int64_t n_idx,
                                   size_t row_bytes, void *dst, gt_error *err) {
-  const char *op = "gather_rows";
   gt_host_copy h;
-  gt_status st = gt_vec_check_row_bytes(GT_VEC_WHO, op, n_src > n_idx ? n_src : n_idx, row_bytes, err);
-  if (st == GT_OK && n_idx > 0 && !idx) st = gt_vec_check_ptr(GT_VEC_WHO, op, "idx", idx, n_idx, err);
+  gt_status st = gt_vec_check_row_bytes(GT_VEC_WHO, "gather_rows", n_src > n_idx ? n_src : n_idx, row_bytes, err);
   if (st == GT_OK) st = gt_vec_fetch(be, idx, n_idx, h, err);
-  if (st == GT_OK) st = gt_vec_check_index(GT_VEC_WHO, op, h.as<int32_t>(), n_idx, n_src, 0, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "dst", dst, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_gather(GT_VEC_WHO, src, n_src, h.as<int32_t>(), n_idx, row_bytes, dst, err);
   if (st != GT_OK) return st;
   return launch_rows(be, 0, src, idx, n_idx, row_bytes, dst, err);
 }
 
 gt_status gt_cuda_vec_scatter_rows(gt_backend *be, const void *src, const int32_t *idx, int64_t n_idx,
                                    size_t row_bytes, void *dst, int64_t n_dst, gt_error *err) {
-  const char *op = "scatter_rows";
   gt_host_copy h;
-  gt_status st = gt_vec_check_row_bytes(GT_VEC_WHO, op, n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
-  if (st == GT_OK && n_idx > 0 && !idx) st = gt_vec_check_ptr(GT_VEC_WHO, op, "idx", idx, n_idx, err);
+  gt_status st = gt_vec_check_row_bytes(GT_VEC_WHO, "scatter_rows", n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
   if (st == GT_OK) st = gt_vec_fetch(be, idx, n_idx, h, err);
-  if (st == GT_OK) st = gt_vec_check_index(GT_VEC_WHO, op, h.as<int32_t>(), n_idx, n_dst, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "dst", dst, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_scatter(GT_VEC_WHO, src, h.as<int32_t>(), n_idx, row_bytes, dst, n_dst, err);
   if (st != GT_OK) return st;
   return launch_rows(be, 1, src, idx, n_idx, row_bytes, dst, err);
 }
 
 gt_status gt_cuda_vec_copy_rows_masked(gt_backend *be, const int32_t *mask, const void *src, int64_t n,
                                        size_t row_bytes, void *dst, gt_error *err) {
-  const char *op = "copy_rows_masked";
-  gt_status st = gt_vec_check_row_bytes(GT_VEC_WHO, op, n, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "mask", mask, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "src", src, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "dst", dst, n, err);
+  gt_status st = gt_vec_check_copy_masked(GT_VEC_WHO, mask, src, n, row_bytes, dst, err);
   if (st != GT_OK) return st;
   return launch_rows(be, 2, src, mask, n, row_bytes, dst, err);
 }

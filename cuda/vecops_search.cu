@@ -50,13 +50,7 @@ __global__ void gt_vec_hyperplane_kernel(gt_norm norm, const float *x, const flo
 
 gt_status gt_cuda_vec_project_hyperplane(gt_backend *be, gt_norm norm, const float *x, const float *w, const float *a,
                                          const float *f, int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project_hyperplane";
-  gt_status st = gt_vec_check_norm(GT_VEC_WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "f", f, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_hyperplane(GT_VEC_WHO, norm, x, w, f, n, d, out, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_hyperplane_kernel, GT_VEC_GRID(n), norm, x, w, a, f, n, d, out);
   GT_LAUNCH_CHECK();
@@ -69,13 +63,7 @@ __global__ void gt_vec_tanh_init_kernel(const float *x0, int64_t n, int64_t d, f
 
 gt_status gt_cuda_vec_tanh_init(gt_backend *be, const float *x0, int64_t n, int64_t d, float *w, float *x,
                                 gt_error *err) {
-  const char *op = "tanh_init";
-  gt_status st = gt_vec_check_rows(GT_VEC_WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(GT_VEC_WHO, op, "x", x, n, err);
-  if (st == GT_OK && n > 0 && (w == x || w == x0))
-    st = gt_error_set(err, GT_ERR_USAGE, GT_VEC_WHO " vec %s: w may not alias x or x0", op);
+  gt_status st = gt_vec_check_tanh_init(GT_VEC_WHO, x0, n, d, w, x, err);
   if (st != GT_OK || n == 0) return st;
   GT_LAUNCH(gt_vec_tanh_init_kernel, GT_VEC_GRID(n), x0, n, d, w, x);
   GT_LAUNCH_CHECK();

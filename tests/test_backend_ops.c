@@ -971,6 +971,30 @@ static void vt_tanh(void) {
   }
 }
 
+/* APGD's momentum step, Linf and L2, the first step and later ones: x and x_prev are updated in
+ * place (compared after the call); rows 1 and 2 have radius +inf and 0, some gradients are 0. */
+static gt_status call_momentum(gt_backend *be, const gt_vec_iface *v, vslot *s, const vargs *a, gt_error *err) {
+  gt_vec_momentum m = {a->norm, a->n, a->d, s[0].dev, s[1].dev, s[2].dev, s[3].dev, s[4].dev, s[5].dev, a->value,
+                       a->flag};
+  return v->momentum_step(be, &m, err);
+}
+
+static void vt_momentum(void) {
+  static const gt_norm norms[2] = {GT_NORM_LINF, GT_NORM_L2};
+  FOR_SHAPES(n, d) for (int ni = 0; ni < 2; ni++) for (int first = 0; first < 2; first++) {
+    float *x = rnd_new(n * d, 0, 1), *xp = rnd_new(n * d, 0, 1), *g = rnd_new(n * d, -1, 1);
+    float *x0 = rnd_new(n * d, 0, 1), *alpha = rnd_new(n, 0.01f, 0.5f), *eps = rnd_new(n, 0.0f, 0.3f);
+    for (int64_t i = 0; i < n * d; i += 7) g[i] = 0.0f;
+    if (n > 2) eps[1] = INFINITY, eps[2] = 0.0f;
+    vslot s[6] = {S("x", x, (size_t)(n * d) * 4, K_F32),     S("x_prev", first ? NULL : xp, (size_t)(n * d) * 4, K_F32),
+                  S("grad", g, (size_t)(n * d) * 4, K_F32),  S("x0", x0, (size_t)(n * d) * 4, K_F32),
+                  S("alpha", alpha, (size_t)n * 4, K_F32), S("eps", eps, (size_t)n * 4, K_F32)};
+    vargs a = {.norm = norms[ni], .n = n, .d = d, .flag = first, .value = 0.75f};
+    vrun("momentum_step", s, 6, call_momentum, &a);
+    free(x), free(xp), free(g), free(x0), free(alpha), free(eps);
+  }
+}
+
 /* Every entry of gt_vec_iface and the case that covers it. */
 typedef struct vec_entry {
   const char *name;
@@ -1002,6 +1026,7 @@ static const vec_entry g_vec_entries[] = {
     VE(project_hyperplane, vt_hyperplane),
     VE(tanh_init, vt_tanh),
     VE(tanh_adam_step, vt_tanh),
+    VE(momentum_step, vt_momentum),
 };
 #define N_VEC_ENTRIES ((int)(sizeof g_vec_entries / sizeof g_vec_entries[0]))
 #define N_VEC_SLOTS ((int)(sizeof(gt_vec_iface) / sizeof(void (*)(void))))

@@ -1,7 +1,7 @@
 /* Tests of the backends' vector ops for attacks (gauntlet/vecops.h): every op on the cpu table, at
  * 1, 2 and 3 threads, gives the same bytes as the ref table, on odd sizes and on sizes large enough
- * to run in parallel; the ops do what they say (gathers, masks, per-row RNG independence); bad
- * arguments are refused with a message. */
+ * to run in parallel; the ops do what they say (gathers, masks, per-row RNG independence, APGD's
+ * momentum step equal to the ops it replaced); bad arguments are refused with a message. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "backends/vecops_tables.h"
 #include "gauntlet/backend.h"
 #include "gauntlet/hd/loss.h"
+#include "gauntlet/hd/momentum.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/vecops.h"
 #include "gt_test.h"
@@ -690,6 +691,171 @@ static void test_project_hyperplane(void) {
   }
 }
 
+/* ---- APGD's fused momentum step (gt_momentum_row of gauntlet/hd/momentum.h) ----
+ * It must give the same bytes as the five vector ops APGD ran before it existed (ascent step, two
+ * axpby, a copy, a projection), on ref and on cpu at every thread count, and keep the iterate in
+ * the eps-ball and the box. */
+
+/* One problem: iterates in the box near their centres, gradients with zeros, radii with 0 and +inf. */
+typedef struct problem {
+  int64_t n, d;
+  float *x, *xp, *g, *x0, *alpha, *eps;
+} problem;
+
+static problem problem_new(int64_t n, int64_t d, gt_norm norm) {
+  problem p = {n, d, fbuf(n * d), fbuf(n * d), fbuf(n * d), fbuf(n * d), fbuf(n), fbuf(n)};
+  float scale = norm == GT_NORM_L2 ? 0.02f * sqrtf((float)d) : 0.05f;
+  for (int64_t i = 0; i < n; i++) {
+    p.eps[i] = i % 5 == 1 ? 0.0f : (i % 5 == 2 ? INFINITY : scale * (0.5f + (float)urand()));
+    p.alpha[i] = 2.0f * (i % 5 == 2 ? 0.1f : p.eps[i]) * (float)urand();
+  }
+  for (int64_t j = 0; j < n * d; j++) {
+    float u = (float)urand();
+    p.x0[j] = u < 0.1f ? 0.0f : (u < 0.2f ? 1.0f : (float)urand());
+    p.x[j] = gt_proj_box(p.x0[j] + 0.1f * (2.0f * (float)urand() - 1.0f));
+    p.xp[j] = gt_proj_box(p.x0[j] + 0.1f * (2.0f * (float)urand() - 1.0f));
+    p.g[j] = (float)urand() < 0.05f ? 0.0f : 2.0f * (float)urand() - 1.0f;
+  }
+  return p;
+}
+
+static void problem_free(problem *p) { free(p->x), free(p->xp), free(p->g), free(p->x0), free(p->alpha), free(p->eps); }
+
+static float *copy_of(const float *src, int64_t count) {
+  float *c = fbuf(count);
+  memcpy(c, src, (size_t)(count > 0 ? count : 0) * sizeof(float));
+  return c;
+}
+
+/* x, xp <- APGD's old sequence on table v: z = ascent_step(x); first: xp = x, x = z; else
+ * xp = -(1 - a) xp + 2(1 - a) x; z = a z + 1 xp; xp = x; x = project(z). */
+static void old_sequence(const gt_vec_iface *v, gt_backend *be, gt_norm norm, const problem *p, int first, float a,
+                         float *x, float *xp) {
+  gt_error err = {0};
+  int64_t n = p->n, d = p->d, nd = n * d;
+  float *z = fbuf(nd), *c_new = fbuf(n), *c_keep = fbuf(n), *c_back = fbuf(n), *ones = fbuf(n);
+  for (int64_t i = 0; i < n; i++) c_new[i] = a, c_keep[i] = 2.0f * (1.0f - a), c_back[i] = -(1.0f - a), ones[i] = 1;
+  gt_vec_step step = {norm, n, d, x, p->g, p->x0, p->alpha, p->eps, NULL, z};
+  GT_CHECK(v->ascent_step(be, &step, &err) == GT_OK, "ascent_step: %s", err.message);
+  if (first) {
+    memcpy(xp, x, (size_t)nd * sizeof(float));
+    memcpy(x, z, (size_t)nd * sizeof(float));
+  } else {
+    GT_CHECK(v->axpby(be, c_back, xp, c_keep, x, n, d, xp, &err) == GT_OK, "axpby: %s", err.message);
+    GT_CHECK(v->axpby(be, c_new, z, ones, xp, n, d, z, &err) == GT_OK, "axpby: %s", err.message);
+    memcpy(xp, x, (size_t)nd * sizeof(float));
+    GT_CHECK(v->project(be, norm, z, p->x0, p->eps, n, d, x, &err) == GT_OK, "project: %s", err.message);
+  }
+  free(z), free(c_new), free(c_keep), free(c_back), free(ones);
+}
+
+static int fused(const gt_vec_iface *v, gt_backend *be, gt_norm norm, const problem *p, int first, float a, float *x,
+                 float *xp) {
+  gt_error err = {0};
+  gt_vec_momentum m = {norm, p->n, p->d, x, xp, p->g, p->x0, p->alpha, p->eps, a, first};
+  return GT_CHECK(v->momentum_step(be, &m, &err) == GT_OK, "momentum_step: %s", err.message);
+}
+
+static void test_momentum_old_sequence(void) {
+  static const gt_norm norms[2] = {GT_NORM_LINF, GT_NORM_L2};
+  static const float momenta[3] = {0.75f, 0.3f, 1.0f};
+  g_state = 21;
+  for (int s = 0; s < N_SHAPES; s++)
+    for (int ni = 0; ni < 2; ni++) {
+      int64_t n = g_shapes[s].n, d = g_shapes[s].d, nd = n * d;
+      problem p = problem_new(n, d, norms[ni]);
+      for (int mi = 0; mi < 3; mi++)
+        for (int first = 0; first < 2; first++) {
+          char what[128];
+          snprintf(what, sizeof what, "%s n=%lld d=%lld a=%g first=%d", gt_norm_name(norms[ni]), (long long)n,
+                   (long long)d, (double)momenta[mi], first);
+          float *want_x = copy_of(p.x, nd), *want_xp = copy_of(p.xp, nd);
+          old_sequence(&gt_ref_vec_iface, g_ref, norms[ni], &p, first, momenta[mi], want_x, want_xp);
+          for (int t = -1; t < 3; t++) {
+            const gt_vec_iface *v = t < 0 ? &gt_ref_vec_iface : &gt_cpu_vec_iface;
+            float *x = copy_of(p.x, nd), *xp = copy_of(p.xp, nd);
+            if (fused(v, t < 0 ? g_ref : g_cpu[t], norms[ni], &p, first, momenta[mi], x, xp)) {
+              GT_CHECK(memcmp(x, want_x, (size_t)nd * sizeof(float)) == 0, "%s, %s: x differs from the old ops", what,
+                       t < 0 ? "ref" : "cpu");
+              GT_CHECK(memcmp(xp, want_xp, (size_t)nd * sizeof(float)) == 0, "%s, %s: x_prev differs", what,
+                       t < 0 ? "ref" : "cpu");
+            }
+            free(x), free(xp);
+          }
+          free(want_x), free(want_xp);
+        }
+      problem_free(&p);
+    }
+}
+
+/* Many steps in a row: every iterate within eps of x0 (in the norm) and in [0,1]. */
+static void test_momentum_ball_and_box(void) {
+  static const gt_norm norms[2] = {GT_NORM_LINF, GT_NORM_L2};
+  gt_error err = {0};
+  g_state = 22;
+  for (int ni = 0; ni < 2; ni++) {
+    int64_t n = 33, d = 129;
+    problem p = problem_new(n, d, norms[ni]);
+    float *dist = fbuf(n);
+    memcpy(p.x, p.x0, (size_t)(n * d) * sizeof(float));
+    for (int step = 0; step < 20; step++) {
+      for (int64_t j = 0; j < n * d; j++) p.g[j] = (float)urand() < 0.05f ? 0.0f : 2.0f * (float)urand() - 1.0f;
+      fused(&gt_cpu_vec_iface, g_cpu[1], norms[ni], &p, step == 0, 0.75f, p.x, p.xp);
+      GT_CHECK(gt_ref_vec_iface.norms(g_ref, norms[ni], p.x, p.x0, n, d, dist, &err) == GT_OK, "%s", err.message);
+      for (int64_t i = 0; i < n; i++)
+        GT_CHECK(dist[i] <= p.eps[i] * (1 + 1e-6f) + 1e-6f, "%s step %d row %lld: %g > eps %g",
+                 gt_norm_name(norms[ni]), step, (long long)i, (double)dist[i], (double)p.eps[i]);
+      int in_box = 1;
+      for (int64_t j = 0; j < n * d; j++) in_box &= p.x[j] >= 0.0f && p.x[j] <= 1.0f;
+      GT_CHECK(in_box, "%s step %d: an iterate left [0,1]", gt_norm_name(norms[ni]), step);
+    }
+    free(dist);
+    problem_free(&p);
+  }
+}
+
+static void test_momentum_bad_arguments(void) {
+  gt_error err = {0};
+  float x[8] = {0}, xp[8] = {0}, ok[2] = {0.1f, 0.1f}, bad[2] = {0.1f, NAN};
+  const gt_vec_iface *tables[2] = {&gt_ref_vec_iface, &gt_cpu_vec_iface};
+  gt_backend *bes[2] = {g_ref, g_cpu[1]};
+  for (int t = 0; t < 2; t++) {
+    const gt_vec_iface *v = tables[t];
+    gt_backend *be = bes[t];
+    gt_vec_momentum m = {GT_NORM_LINF, 2, 4, x, xp, x, x, ok, ok, 0.75f, 0};
+    GT_CHECK(v->momentum_step(be, NULL, &err) == GT_ERR_USAGE, "no arguments accepted");
+    m.norm = GT_NORM_L1;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "L1"), "L1: %s", err.message);
+    m.norm = GT_NORM_L2;
+    m.x_prev = x;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "alias"), "x_prev == x: %s",
+             err.message);
+    m.x_prev = NULL;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "x_prev"), "no x_prev: %s",
+             err.message);
+    m.x_prev = xp;
+    m.momentum = 1.5f;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "momentum"), "a = 1.5: %s",
+             err.message);
+    m.momentum = NAN;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "momentum"), "a = NaN: %s",
+             err.message);
+    m.momentum = 0.75f;
+    m.eps = bad;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "eps[1]"), "NaN eps: %s",
+             err.message);
+    m.eps = ok;
+    m.alpha = bad;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE && strstr(err.message, "alpha[1]"), "NaN alpha: %s",
+             err.message);
+    m.alpha = ok;
+    m.n = -1;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_ERR_USAGE, "negative n accepted");
+    m.n = 0;
+    GT_CHECK(v->momentum_step(be, &m, &err) == GT_OK, "n = 0: %s", err.message);
+  }
+}
+
 int main(void) {
   gt_error err = {0};
   if (gt_backend_ref_create(&g_ref, &err) != GT_OK) {
@@ -715,6 +881,9 @@ int main(void) {
   gt_test_run("square ops: bad arguments are refused", test_square_bad_arguments);
   gt_test_run("hyperplane-and-box projection: cpu == ref", test_project_hyperplane);
   gt_test_run("backends expose their vector ops", test_backends_expose_tables);
+  gt_test_run("momentum step == the old five ops, ref and cpu", test_momentum_old_sequence);
+  gt_test_run("momentum step stays in the eps-ball and the box", test_momentum_ball_and_box);
+  gt_test_run("momentum step: bad arguments are refused", test_momentum_bad_arguments);
   gt_backend_free(g_ref);
   for (int t = 0; t < 3; t++) gt_backend_free(g_cpu[t]);
   return gt_test_finish();

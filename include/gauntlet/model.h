@@ -69,6 +69,7 @@ typedef struct gt_pass_counts {
   int64_t backward_samples;
   double seconds; /* host wall time inside forward and backward passes (benchmarks: the rest of an
                      attack's time is its own work; exact on synchronous backends) */
+  double cpu_seconds; /* the process's CPU time (all threads) inside them, the same way */
 } gt_pass_counts;
 gt_pass_counts gt_model_pass_counts(const gt_model *m);
 

@@ -8,7 +8,7 @@
  *  - n == 0 is a valid no-op; n < 0, d < 1, k < 1, NULL arrays that are needed, and n * d beyond
  *    GT_MAX_ELEMENTS are GT_ERR_USAGE / GT_ERR_LIMIT with a message naming the op and argument.
  *  - Outputs may alias inputs only where the op says so.
- *  - The per-element and per-row math is gauntlet/hd/{project,rng,logits,rowstats}.h: a backend
+ *  - The per-element and per-row math is gauntlet/hd/{project,momentum,rng,logits,rowstats}.h: a backend
  *    only decides how to run rows in parallel. Results per row do not depend on n, on the other
  *    rows, or on the thread count. Between the host backends (ref, cpu) results are bit-identical.
  *  - Control logic on per-sample scalars (which rows improved, step-size schedules) is the attack's:
@@ -92,6 +92,25 @@ typedef struct gt_vec_tanh_adam {
   int step;              /* Adam's counter t >= 1 (bias corrections 1 - beta^t) */
   float *x;              /* [n, d] out: the point after the step; may alias x0 or grad, not w, m, v */
 } gt_vec_tanh_adam;
+
+/* Arguments of APGD's momentum step (gt_momentum_row of gauntlet/hd/momentum.h), in place: with
+ * z_i = P(x_i + alpha_i dir(grad_i)),
+ *   x_i <- P(x_i + a (z_i - x_i) + (1 - a)(x_i - x_prev_i))    (first: x_i <- z_i)
+ *   x_prev_i <- the x_i it was called with.
+ * Linf and L2 (APGD-L1 has no momentum). One pass over the state where the ascent step, two axpby,
+ * a copy and a projection made five. */
+typedef struct gt_vec_momentum {
+  gt_norm norm;
+  int64_t n, d;
+  float *x;           /* [n, d] in: x_k; out: x_{k+1} */
+  float *x_prev;      /* [n, d] in: x_{k-1} (unused when first); out: x_k; distinct from x */
+  const float *grad;  /* [n, d] gradients at x_k */
+  const float *x0;    /* [n, d] ball centres (the clean points), in [0,1] */
+  const float *alpha; /* [n] step sizes, in units of the norm */
+  const float *eps;   /* [n] ball radii (>= 0; +inf: box only) */
+  float momentum;     /* a, in [0, 1] */
+  int first;          /* the first step: x_{k+1} = z */
+} gt_vec_momentum;
 
 typedef struct gt_vec_iface {
   /* dst[0..count) = value. */
@@ -184,6 +203,9 @@ typedef struct gt_vec_iface {
 
   /* One Adam step in that space (gt_vec_tanh_adam). */
   gt_status (*tanh_adam_step)(gt_backend *be, const gt_vec_tanh_adam *a, gt_error *err);
+
+  /* APGD's fused momentum step (gt_vec_momentum). */
+  gt_status (*momentum_step)(gt_backend *be, const gt_vec_momentum *m, gt_error *err);
 } gt_vec_iface;
 
 /* The backend's vector ops, or NULL with GT_ERR_UNSUPPORTED in err when it has none. */

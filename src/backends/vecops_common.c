@@ -1,5 +1,6 @@
-/* Argument checks shared by the host-memory vector-op tables (ref, cpu), and the accessor that
- * tells callers whether a backend has vector ops at all. */
+/* The argument checks of the vector ops, in one place for every backend's table (ref and cpu
+ * call them on their arguments, cuda on a host mirror of the small arrays they read), and the
+ * accessor that tells callers whether a backend has vector ops at all. */
 #include "vecops_tables.h"
 
 #include <math.h>
@@ -101,6 +102,13 @@ gt_status gt_vec_check_row_bytes(const char *who, const char *op, int64_t rows, 
   return GT_OK;
 }
 
+/* Step sizes: alpha[i] is not NaN. */
+static gt_status check_alpha(const char *who, const char *op, const float *alpha, int64_t n, gt_error *err) {
+  for (int64_t i = 0; i < n; i++)
+    if (isnan(alpha[i])) return gt_error_set(err, GT_ERR_USAGE, "%s vec %s: alpha[%lld] is NaN", who, op, (long long)i);
+  return GT_OK;
+}
+
 gt_status gt_vec_check_step(const char *who, const gt_vec_step *s, gt_error *err) {
   const char *op = "ascent_step";
   if (!s) return gt_error_set(err, GT_ERR_USAGE, "%s vec %s: no arguments", who, op);
@@ -113,10 +121,31 @@ gt_status gt_vec_check_step(const char *who, const gt_vec_step *s, gt_error *err
   if (st == GT_OK) st = gt_vec_check_ptr(who, op, "eps", s->eps, s->n, err);
   if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", s->out, s->n, err);
   if (st == GT_OK) st = gt_vec_check_radii(who, op, s->eps, s->n, err);
-  for (int64_t i = 0; st == GT_OK && i < s->n; i++)
-    if (isnan(s->alpha[i]))
-      st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: alpha[%lld] is NaN", who, op, (long long)i);
+  if (st == GT_OK) st = check_alpha(who, op, s->alpha, s->n, err);
   if (st == GT_OK && s->norm == GT_NORM_L1) st = gt_vec_check_l1_k(who, op, s->l1_k, s->n, err);
+  return st;
+}
+
+gt_status gt_vec_check_momentum(const char *who, const gt_vec_momentum *m, gt_error *err) {
+  const char *op = "momentum_step";
+  if (!m) return gt_error_set(err, GT_ERR_USAGE, "%s vec %s: no arguments", who, op);
+  gt_status st = gt_vec_check_norm(who, op, m->norm, err);
+  if (st == GT_OK && m->norm != GT_NORM_LINF && m->norm != GT_NORM_L2)
+    st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: %s has no momentum step (Linf or L2)", who, op,
+                      gt_norm_name(m->norm));
+  if (st == GT_OK) st = gt_vec_check_rows(who, op, m->n, m->d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", m->x, m->n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x_prev", m->x_prev, m->n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "grad", m->grad, m->n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x0", m->x0, m->n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "alpha", m->alpha, m->n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "eps", m->eps, m->n, err);
+  if (st == GT_OK && m->n > 0 && m->x == m->x_prev)
+    st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: x_prev may not alias x", who, op);
+  if (st == GT_OK && !(m->momentum >= 0.0f && m->momentum <= 1.0f))
+    st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: momentum %g is outside [0, 1]", who, op, (double)m->momentum);
+  if (st == GT_OK) st = gt_vec_check_radii(who, op, m->eps, m->n, err);
+  if (st == GT_OK) st = check_alpha(who, op, m->alpha, m->n, err);
   return st;
 }
 
@@ -156,5 +185,131 @@ gt_status gt_vec_check_topk(const char *who, const float *logits, int64_t n, int
   if (st == GT_OK && (kk < 1 || kk > k))
     return gt_error_set(err, GT_ERR_USAGE, "%s vec topk_classes: %d classes asked of %d", who, kk, k);
   if (st == GT_OK) st = gt_vec_check_logit_rows(who, "topk_classes", logits, n, k, "out", out, err);
+  return st;
+}
+
+/* ---- the whole argument set of one op each (the ops' order in gauntlet/vecops.h) ---- */
+
+gt_status gt_vec_check_fill(const char *who, const char *op, const void *dst, int64_t count, gt_error *err) {
+  gt_status st = gt_vec_check_rows(who, op, count, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "dst", dst, count, err);
+  return st;
+}
+
+gt_status gt_vec_check_norms(const char *who, gt_norm norm, const float *x, int64_t n, int64_t d, const float *out,
+                             gt_error *err) {
+  const char *op = "norms";
+  gt_status st = gt_vec_check_norm(who, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", out, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_direction(const char *who, gt_norm norm, const float *grad, const float *x,
+                                 const int32_t *l1_k, int64_t n, int64_t d, const float *dir, gt_error *err) {
+  const char *op = "direction";
+  gt_status st = gt_vec_check_norm(who, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "grad", grad, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "dir", dir, n, err);
+  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_l1_k(who, op, l1_k, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_project(const char *who, gt_norm norm, const float *x, const float *x0, const float *eps,
+                               int64_t n, int64_t d, const float *out, gt_error *err) {
+  const char *op = "project";
+  gt_status st = gt_vec_check_norm(who, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x0", x0, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "eps", eps, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", out, n, err);
+  if (st == GT_OK) st = gt_vec_check_radii(who, op, eps, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_axpby(const char *who, const float *a, const float *x, const float *b, const float *y,
+                             int64_t n, int64_t d, const float *out, gt_error *err) {
+  const char *op = "axpby";
+  gt_status st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "a", a, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "b", b, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "y", y, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", out, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_gather(const char *who, const void *src, int64_t n_src, const int32_t *idx, int64_t n_idx,
+                              size_t row_bytes, const void *dst, gt_error *err) {
+  const char *op = "gather_rows";
+  gt_status st = gt_vec_check_row_bytes(who, op, n_src > n_idx ? n_src : n_idx, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_index(who, op, idx, n_idx, n_src, 0, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "src", src, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "dst", dst, n_idx, err);
+  return st;
+}
+
+gt_status gt_vec_check_scatter(const char *who, const void *src, const int32_t *idx, int64_t n_idx,
+                               size_t row_bytes, const void *dst, int64_t n_dst, gt_error *err) {
+  const char *op = "scatter_rows";
+  gt_status st = gt_vec_check_row_bytes(who, op, n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_index(who, op, idx, n_idx, n_dst, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "src", src, n_idx, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "dst", dst, n_idx, err);
+  return st;
+}
+
+gt_status gt_vec_check_copy_masked(const char *who, const int32_t *mask, const void *src, int64_t n,
+                                   size_t row_bytes, const void *dst, gt_error *err) {
+  const char *op = "copy_rows_masked";
+  gt_status st = gt_vec_check_row_bytes(who, op, n, row_bytes, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "mask", mask, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "src", src, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "dst", dst, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_success(const char *who, const float *logits, int64_t n, int k, const int32_t *labels,
+                               const int32_t *targets, const int32_t *flags, gt_error *err) {
+  const char *op = "success";
+  gt_status st = gt_vec_check_logit_rows(who, op, logits, n, k, "flags", flags, err);
+  if (st == GT_OK) st = gt_vec_check_classes(who, op, "labels", labels, n, k, err);
+  if (st == GT_OK && targets) st = gt_vec_check_classes(who, op, "targets", targets, n, k, err);
+  return st;
+}
+
+gt_status gt_vec_check_track_max(const char *who, const float *value, int64_t n, const float *best,
+                                 const float *last, const int32_t *rises, gt_error *err) {
+  const char *op = "track_max";
+  gt_status st = gt_vec_check_rows(who, op, n, 1, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "value", value, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "best", best, n, err);
+  if (st == GT_OK && (!last) != (!rises))
+    st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: last and rises must be both given or both NULL", who, op);
+  return st;
+}
+
+gt_status gt_vec_check_count_nonzero(const char *who, const float *x, int64_t n, int64_t d, const float *out,
+                                     gt_error *err) {
+  const char *op = "count_nonzero";
+  gt_status st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", out, n, err);
+  return st;
+}
+
+gt_status gt_vec_check_hyperplane(const char *who, gt_norm norm, const float *x, const float *w, const float *f,
+                                  int64_t n, int64_t d, const float *out, gt_error *err) {
+  const char *op = "project_hyperplane";
+  gt_status st = gt_vec_check_norm(who, op, norm, err);
+  if (st == GT_OK) st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "w", w, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "f", f, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "out", out, n, err);
   return st;
 }

@@ -1,8 +1,21 @@
-/* Argument check of the tanh_adam_step vector op (Carlini & Wagner's optimiser) shared by the
- * host-memory tables (ref, cpu). It reads the per-row constants: host memory there. */
+/* Argument checks of the tanh_init and tanh_adam_step vector ops (Carlini & Wagner's change of
+ * variables and optimiser), shared by every backend's table. The Adam check reads the per-row
+ * constants: host memory on ref and cpu, a host mirror on cuda. */
 #include <math.h>
 
 #include "vecops_tables.h"
+
+gt_status gt_vec_check_tanh_init(const char *who, const float *x0, int64_t n, int64_t d, const float *w,
+                                 const float *x, gt_error *err) {
+  const char *op = "tanh_init";
+  gt_status st = gt_vec_check_rows(who, op, n, d, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x0", x0, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "w", w, n, err);
+  if (st == GT_OK) st = gt_vec_check_ptr(who, op, "x", x, n, err);
+  if (st == GT_OK && n > 0 && (w == x || w == x0))
+    st = gt_error_set(err, GT_ERR_USAGE, "%s vec %s: w may not alias x or x0", who, op);
+  return st;
+}
 
 gt_status gt_vec_check_tanh_adam(const char *who, const gt_vec_tanh_adam *a, gt_error *err) {
   const char *op = "tanh_adam_step";

@@ -40,10 +40,16 @@
 /* Bisection cap of gt_proj_l1_lambda (each step halves the bracket; 200 exhaust a double). */
 #define GT_PROJ_L1_MAX_ITERS 200
 
-/* ---- per element ---- */
+/* ---- per element ----
+ * The selects below compute both of their values first (v < lo ? lo : (v > hi ? hi : v) written as
+ * two plain selects), so that compilers emit branch-free code, vectorised in loops: which face of
+ * the box binds and the sign of a gradient are coin flips for a branch predictor. */
 
 /* NaN passes through (neither comparison holds), so a broken input stays visible. */
-GT_HD float gt_proj_clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+GT_HD float gt_proj_clamp(float v, float lo, float hi) {
+  float upper = v > hi ? hi : v;
+  return v < lo ? lo : upper;
+}
 
 GT_HD float gt_proj_box(float v) { return gt_proj_clamp(v, 0.0f, 1.0f); }
 
@@ -52,12 +58,38 @@ GT_HD float gt_proj_linf_elem(float x, float x0, float eps) {
   return gt_proj_clamp(x, lo > 0.0f ? lo : 0.0f, hi < 1.0f ? hi : 1.0f);
 }
 
-GT_HD float gt_proj_sign(float g) { return g > 0.0f ? 1.0f : (g < 0.0f ? -1.0f : 0.0f); }
+/* 1, -1, or 0 (for 0 and NaN). */
+GT_HD float gt_proj_sign(float g) {
+  float pos = g > 0.0f ? 1.0f : 0.0f;
+  return g < 0.0f ? -1.0f : pos;
+}
+
+/* One Linf ascent step of an element with its projection: the Linf case of gt_proj_step_row. */
+GT_HD float gt_proj_linf_step_elem(float x, float g, float x0, float alpha, float eps) {
+  return gt_proj_linf_elem(x + alpha * gt_proj_sign(g), x0, eps);
+}
 
 /* ---- norms ---- */
 
+/* The L2 norm's sum: (x - x0)^2 with both turned to double first, summed in index order. A sum of
+ * squares (each >= 0 or NaN) is NaN exactly when a term was, and then the norm is NaN. */
+GT_HD double gt_l2_sq(float x, float x0) {
+  double v = (double)x - (double)x0;
+  return v * v;
+}
+
+GT_HD double gt_l2_norm_of(double sum) { return sum != sum ? NAN : sqrt(sum); }
+
+/* ||x - x0||_2 (x0 may be NULL: ||x||_2). */
+GT_HD double gt_l2_norm_row(const float *x, const float *x0, int64_t d) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < d; i++) sum += gt_l2_sq(x[i], x0 ? x0[i] : 0.0f);
+  return gt_l2_norm_of(sum);
+}
+
 /* ||x - x0|| (x0 may be NULL: ||x||) in double. Linf of a row holding NaN is NaN. */
 GT_HD double gt_lp_norm_row(gt_norm norm, const float *x, const float *x0, int64_t d) {
+  if (norm == GT_NORM_L2) return gt_l2_norm_row(x, x0, d);
   double acc = 0.0;
   int nan_seen = 0;
   for (int64_t i = 0; i < d; i++) {
@@ -66,14 +98,11 @@ GT_HD double gt_lp_norm_row(gt_norm norm, const float *x, const float *x0, int64
     if (a != a) nan_seen = 1;
     if (norm == GT_NORM_LINF) {
       if (a > acc) acc = a;
-    } else if (norm == GT_NORM_L2) {
-      acc += v * v;
     } else {
       acc += a;
     }
   }
-  if (nan_seen) return NAN;
-  return norm == GT_NORM_L2 ? sqrt(acc) : acc;
+  return nan_seen ? NAN : acc;
 }
 
 /* ---- projections ---- */
@@ -82,10 +111,15 @@ GT_HD void gt_proj_linf_row(const float *x, const float *x0, float eps, int64_t 
   for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_elem(x[i], x0[i], eps);
 }
 
+/* The L2 projection in two parts: the factor from the norm n = ||x - x0||_2 (in double), then each
+ * element (gauntlet/hd/momentum.h uses them on values it does not store). */
+GT_HD float gt_proj_l2_factor(double n, float eps) { return n > (double)eps ? (float)((double)eps / n) : 1.0f; }
+
+GT_HD float gt_proj_l2_elem(float x, float x0, float s) { return gt_proj_box(x0 + s * (x - x0)); }
+
 GT_HD void gt_proj_l2_row(const float *x, const float *x0, float eps, int64_t d, float *out) {
-  double n = gt_lp_norm_row(GT_NORM_L2, x, x0, d);
-  float s = n > (double)eps ? (float)((double)eps / n) : 1.0f;
-  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_box(x0[i] + s * (x[i] - x0[i]));
+  float s = gt_proj_l2_factor(gt_l2_norm_row(x, x0, d), eps);
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_l2_elem(x[i], x0[i], s);
 }
 
 /* How far coordinate i may move from x0 in the direction of v inside [0,1]. */
@@ -195,7 +229,7 @@ GT_HD void gt_proj_row(gt_norm norm, const float *x, const float *x0, float eps,
 
 /* 1 / (||g||_2 + 1e-12). */
 GT_HD float gt_dir_l2_scale(const float *g, int64_t d) {
-  return (float)(1.0 / (gt_lp_norm_row(GT_NORM_L2, g, (const float *)0, d) + GT_DIR_L2_GUARD));
+  return (float)(1.0 / (gt_l2_norm_row(g, (const float *)0, d) + GT_DIR_L2_GUARD));
 }
 
 /* Selection key of coordinate i for the sparse L1 direction: the bits of |g_i| (monotone in |g_i|
@@ -277,7 +311,7 @@ GT_HD void gt_dir_row(gt_norm norm, const float *g, const float *x, int64_t k, i
 GT_HD void gt_proj_step_row(gt_norm norm, const float *x, const float *g, const float *x0, float alpha, float eps,
                             int64_t k, int64_t d, float *out) {
   if (norm == GT_NORM_LINF) {
-    for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_elem(x[i] + alpha * gt_proj_sign(g[i]), x0[i], eps);
+    for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_step_elem(x[i], g[i], x0[i], alpha, eps);
   } else if (norm == GT_NORM_L2) {
     float s = alpha * gt_dir_l2_scale(g, d);
     for (int64_t i = 0; i < d; i++) out[i] = x[i] + s * g[i];

@@ -1,7 +1,7 @@
 /* The cpu backend's vector ops for attacks (gauntlet/vecops.h): the ref loops, run with OpenMP over
- * rows (samples). Each row is computed by one thread with the same row function as ref
- * (gauntlet/hd/{project,rng,logits,rowstats}.h), sequentially within the row, so the bytes equal
- * ref's for any thread count. */
+ * rows (samples), after the shared argument checks (../vecops_common.c). Each row is computed by
+ * one thread with the same row function as ref (gauntlet/hd/{project,momentum,rng,logits,rowstats}.h),
+ * sequentially within the row, so the bytes equal ref's for any thread count. */
 #include <string.h>
 
 #include "../vecops_tables.h"
@@ -9,6 +9,7 @@
 #include "gauntlet/hd/hyperplane.h"
 #include "gauntlet/hd/logits.h"
 #include "gauntlet/hd/loss.h"
+#include "gauntlet/hd/momentum.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/hd/rng.h"
 #include "gauntlet/hd/rowstats.h"
@@ -17,49 +18,62 @@
 
 #define WHO "cpu"
 
-/* The Linf rows below are the ref row functions (gt_proj_step_row, gt_proj_linf_row) written with
- * both compares of every select always evaluated, so the compiler turns them into vector
- * min/max/blend code instead of a branch per element (the signs of a gradient are a coin flip:
- * measured 14 ns per element with branches). Same operations in the same order per element, so
- * the bytes equal ref's. `omp simd`: out may alias x, and each element is read before it is
- * written, so lanes never see a store of another lane. */
-static float linf_clamp(float v, float x0, float eps) {
-  float lo = x0 - eps, hi = x0 + eps;
-  lo = lo > 0.0f ? lo : 0.0f;
-  hi = hi < 1.0f ? hi : 1.0f;
-  float upper = v > hi ? hi : v;
-  return v < lo ? lo : upper; /* gt_proj_clamp: v < lo first, then v > hi, NaN passes */
+/* The Linf rows: the element functions of gauntlet/hd/{project,momentum}.h, which compute both
+ * values of every select so that these loops vectorise (no branch per element), in `omp simd`
+ * loops: out may alias x, and each element is read before it is written, so lanes never see a
+ * store of another lane. Built twice, for AVX2 (8 lanes, three-operand instructions: about a third
+ * of the SSE2 instructions per element) and for any x86-64; the loader picks one for the machine.
+ * No FMA in either: the same roundings, so the same bytes as ref. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LINF_ROW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LINF_ROW_CLONES
+#endif
+
+LINF_ROW_CLONES static void linf_step_row(const float *x, const float *g, const float *x0, float alpha, float eps,
+                                          int64_t d, float *out) {
+#pragma omp simd
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_step_elem(x[i], g[i], x0[i], alpha, eps);
 }
 
-static void linf_step_row(const float *x, const float *g, const float *x0, float alpha, float eps, int64_t d,
-                          float *out) {
+/* gt_momentum_row for Linf; x and xp are distinct rows. One loop per value of `first`, so that the
+ * select on it folds away. */
+LINF_ROW_CLONES static void linf_momentum_row(gt_momentum c, int first, float *x, float *xp, const float *g,
+                                              const float *x0, float alpha, float eps, int64_t d) {
+  if (first) {
+#pragma omp simd
+    for (int64_t i = 0; i < d; i++) {
+      float next = gt_momentum_linf_elem(c, 1, x[i], xp[i], g[i], x0[i], alpha, eps);
+      xp[i] = x[i];
+      x[i] = next;
+    }
+    return;
+  }
 #pragma omp simd
   for (int64_t i = 0; i < d; i++) {
-    float pos = g[i] > 0.0f ? 1.0f : 0.0f;
-    float sign = g[i] < 0.0f ? -1.0f : pos; /* gt_proj_sign: 0 for 0 and NaN */
-    out[i] = linf_clamp(x[i] + alpha * sign, x0[i], eps);
+    float next = gt_momentum_linf_elem(c, 0, x[i], xp[i], g[i], x0[i], alpha, eps);
+    xp[i] = x[i];
+    x[i] = next;
   }
 }
 
-static void linf_project_row(const float *x, const float *x0, float eps, int64_t d, float *out) {
+LINF_ROW_CLONES static void linf_project_row(const float *x, const float *x0, float eps, int64_t d, float *out) {
 #pragma omp simd
-  for (int64_t i = 0; i < d; i++) out[i] = linf_clamp(x[i], x0[i], eps);
+  for (int64_t i = 0; i < d; i++) out[i] = gt_proj_linf_elem(x[i], x0[i], eps);
 }
 
 /* Whether a loop over n rows of about `work` operations each is worth a parallel region. */
 static int worth_threads(int64_t n, int64_t work) { return n > 1 && n * work >= GT_CPU_PAR_MIN; }
 
 static gt_status cpu_fill(gt_backend *be, float *dst, int64_t count, float value, gt_error *err) {
-  gt_status st = gt_vec_check_rows(WHO, "fill", count, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill", "dst", dst, count, err);
+  gt_status st = gt_vec_check_fill(WHO, "fill", dst, count, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < count; i++) dst[i] = value;
   return GT_OK;
 }
 
 static gt_status cpu_fill_i32(gt_backend *be, int32_t *dst, int64_t count, int32_t value, gt_error *err) {
-  gt_status st = gt_vec_check_rows(WHO, "fill_i32", count, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill_i32", "dst", dst, count, err);
+  gt_status st = gt_vec_check_fill(WHO, "fill_i32", dst, count, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < count; i++) dst[i] = value;
   return GT_OK;
@@ -67,10 +81,7 @@ static gt_status cpu_fill_i32(gt_backend *be, int32_t *dst, int64_t count, int32
 
 static gt_status cpu_norms(gt_backend *be, gt_norm norm, const float *x, const float *x0, int64_t n, int64_t d,
                            float *out, gt_error *err) {
-  gt_status st = gt_vec_check_norm(WHO, "norms", norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, "norms", n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "out", out, n, err);
+  gt_status st = gt_vec_check_norms(WHO, norm, x, n, d, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, d))
   for (int64_t i = 0; i < n; i++) out[i] = (float)gt_lp_norm_row(norm, x + i * d, x0 ? x0 + i * d : NULL, d);
@@ -79,13 +90,7 @@ static gt_status cpu_norms(gt_backend *be, gt_norm norm, const float *x, const f
 
 static gt_status cpu_direction(gt_backend *be, gt_norm norm, const float *grad, const float *x, const int32_t *l1_k,
                                int64_t n, int64_t d, float *dir, gt_error *err) {
-  const char *op = "direction";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "grad", grad, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dir", dir, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_l1_k(WHO, op, l1_k, n, err);
+  gt_status st = gt_vec_check_direction(WHO, norm, grad, x, l1_k, n, d, dir, err);
   if (st != GT_OK) return st;
   int l1 = norm == GT_NORM_L1;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, l1 ? 32 * d : d))
@@ -111,16 +116,26 @@ static gt_status cpu_ascent_step(gt_backend *be, const gt_vec_step *s, gt_error 
   return GT_OK;
 }
 
+/* Linf: one vectorised pass over x, x_prev, grad and x0; L2: the shared row (four passes). */
+static gt_status cpu_momentum_step(gt_backend *be, const gt_vec_momentum *m, gt_error *err) {
+  gt_status st = gt_vec_check_momentum(WHO, m, err);
+  if (st != GT_OK) return st;
+  gt_momentum c = gt_momentum_coefs(m->momentum);
+  int l2 = m->norm == GT_NORM_L2;
+#pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(m->n, l2 ? 8 * m->d : m->d))
+  for (int64_t i = 0; i < m->n; i++) {
+    int64_t o = i * m->d;
+    if (l2)
+      gt_momentum_l2_row(c, m->first, m->x + o, m->x_prev + o, m->grad + o, m->x0 + o, m->alpha[i], m->eps[i], m->d);
+    else
+      linf_momentum_row(c, m->first, m->x + o, m->x_prev + o, m->grad + o, m->x0 + o, m->alpha[i], m->eps[i], m->d);
+  }
+  return GT_OK;
+}
+
 static gt_status cpu_project(gt_backend *be, gt_norm norm, const float *x, const float *x0, const float *eps,
                              int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "eps", eps, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
-  if (st == GT_OK) st = gt_vec_check_radii(WHO, op, eps, n, err);
+  gt_status st = gt_vec_check_project(WHO, norm, x, x0, eps, n, d, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, norm == GT_NORM_L1 ? 32 * d : d))
   for (int64_t i = 0; i < n; i++) {
@@ -134,13 +149,7 @@ static gt_status cpu_project(gt_backend *be, gt_norm norm, const float *x, const
 
 static gt_status cpu_axpby(gt_backend *be, const float *a, const float *x, const float *b, const float *y, int64_t n,
                            int64_t d, float *out, gt_error *err) {
-  const char *op = "axpby";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "a", a, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "b", b, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "y", y, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_axpby(WHO, a, x, b, y, n, d, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, d))
   for (int64_t i = 0; i < n; i++) {
@@ -155,11 +164,7 @@ static gt_status cpu_axpby(gt_backend *be, const float *a, const float *x, const
 
 static gt_status cpu_gather_rows(gt_backend *be, const void *src, int64_t n_src, const int32_t *idx, int64_t n_idx,
                                  size_t row_bytes, void *dst, gt_error *err) {
-  const char *op = "gather_rows";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n_src > n_idx ? n_src : n_idx, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_src, 0, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  gt_status st = gt_vec_check_gather(WHO, src, n_src, idx, n_idx, row_bytes, dst, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n_idx, (int64_t)row_bytes / 4))
   for (int64_t j = 0; j < n_idx; j++)
@@ -169,11 +174,7 @@ static gt_status cpu_gather_rows(gt_backend *be, const void *src, int64_t n_src,
 
 static gt_status cpu_scatter_rows(gt_backend *be, const void *src, const int32_t *idx, int64_t n_idx, size_t row_bytes,
                                   void *dst, int64_t n_dst, gt_error *err) {
-  const char *op = "scatter_rows";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_dst, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  gt_status st = gt_vec_check_scatter(WHO, src, idx, n_idx, row_bytes, dst, n_dst, err);
   if (st != GT_OK) return st;
   /* Indices are distinct (checked), so rows never collide between threads. */
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n_idx, (int64_t)row_bytes / 4))
@@ -184,11 +185,7 @@ static gt_status cpu_scatter_rows(gt_backend *be, const void *src, const int32_t
 
 static gt_status cpu_copy_rows_masked(gt_backend *be, const int32_t *mask, const void *src, int64_t n, size_t row_bytes,
                                       void *dst, gt_error *err) {
-  const char *op = "copy_rows_masked";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "mask", mask, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n, err);
+  gt_status st = gt_vec_check_copy_masked(WHO, mask, src, n, row_bytes, dst, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, (int64_t)row_bytes / 4))
   for (int64_t i = 0; i < n; i++)
@@ -209,10 +206,7 @@ static gt_status cpu_random_fill(gt_backend *be, const gt_vec_random *r, gt_erro
 
 static gt_status cpu_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
                              const int32_t *targets, int32_t *flags, gt_error *err) {
-  const char *op = "success";
-  gt_status st = gt_vec_check_logit_rows(WHO, op, logits, n, k, "flags", flags, err);
-  if (st == GT_OK) st = gt_vec_check_classes(WHO, op, "labels", labels, n, k, err);
-  if (st == GT_OK && targets) st = gt_vec_check_classes(WHO, op, "targets", targets, n, k, err);
+  gt_status st = gt_vec_check_success(WHO, logits, n, k, labels, targets, flags, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     flags[i] = gt_logits_success(logits + i * k, k, labels[i], targets ? targets[i] : -1);
@@ -237,12 +231,7 @@ static gt_status cpu_topk_classes(gt_backend *be, const float *logits, int64_t n
 
 static gt_status cpu_track_max(gt_backend *be, const float *value, int64_t n, float *best, int32_t *improved,
                                float *last, int32_t *rises, gt_error *err) {
-  const char *op = "track_max";
-  gt_status st = gt_vec_check_rows(WHO, op, n, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "value", value, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "best", best, n, err);
-  if (st == GT_OK && (!last) != (!rises))
-    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: last and rises must be both given or both NULL", op);
+  gt_status st = gt_vec_check_track_max(WHO, value, n, best, last, rises, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) {
     int up = gt_track_max_elem(value[i], best + i, last ? last + i : NULL, rises ? rises + i : NULL);
@@ -253,10 +242,7 @@ static gt_status cpu_track_max(gt_backend *be, const float *value, int64_t n, fl
 
 static gt_status cpu_count_nonzero(gt_backend *be, const float *x, const float *x0, int64_t n, int64_t d, float *out,
                                    gt_error *err) {
-  const char *op = "count_nonzero";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_count_nonzero(WHO, x, n, d, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, d))
   for (int64_t i = 0; i < n; i++) out[i] = (float)gt_l0_count_row(x + i * d, x0 ? x0 + i * d : NULL, d);
@@ -300,13 +286,7 @@ static gt_status cpu_square_step(gt_backend *be, const gt_vec_square *sq, gt_err
  * bind), L1 seven. */
 static gt_status cpu_project_hyperplane(gt_backend *be, gt_norm norm, const float *x, const float *w, const float *a,
                                         const float *f, int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project_hyperplane";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "f", f, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_hyperplane(WHO, norm, x, w, f, n, d, out, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, 8 * d))
   for (int64_t i = 0; i < n; i++)
@@ -317,13 +297,7 @@ static gt_status cpu_project_hyperplane(gt_backend *be, gt_norm norm, const floa
 /* C&W's change of variables and Adam step (gauntlet/hd/tanh_adam.h), one row per sample. */
 static gt_status cpu_tanh_init(gt_backend *be, const float *x0, int64_t n, int64_t d, float *w, float *x,
                                gt_error *err) {
-  const char *op = "tanh_init";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK && n > 0 && (w == x || w == x0))
-    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: w may not alias x or x0", op);
+  gt_status st = gt_vec_check_tanh_init(WHO, x0, n, d, w, x, err);
   if (st != GT_OK) return st;
 #pragma omp parallel for schedule(static) num_threads(gt_cpu_threads(be)) if (worth_threads(n, 8 * d))
   for (int64_t i = 0; i < n; i++) gt_tanh_init_row(x0 + i * d, d, w + i * d, x + i * d);
@@ -346,6 +320,7 @@ static gt_status cpu_tanh_adam_step(gt_backend *be, const gt_vec_tanh_adam *a, g
 const gt_vec_iface gt_cpu_vec_iface = {
     .tanh_init = cpu_tanh_init,
     .tanh_adam_step = cpu_tanh_adam_step,
+    .momentum_step = cpu_momentum_step,
     .logit_loss = cpu_logit_loss,
     .square_init = cpu_square_init,
     .square_step = cpu_square_step,

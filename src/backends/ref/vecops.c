@@ -1,12 +1,14 @@
 /* The ref backend's vector ops for attacks (gauntlet/vecops.h): plain loops over rows that call
- * the shared row math of gauntlet/hd/{project,rng,logits,rowstats}.h. The specification the cpu
- * (and later cuda) tables are compared against. */
+ * the shared row math of gauntlet/hd/{project,momentum,rng,logits,rowstats}.h, after the shared
+ * argument checks (../vecops_common.c). The specification the cpu and cuda tables are compared
+ * against. */
 #include <string.h>
 
 #include "../vecops_tables.h"
 #include "gauntlet/hd/hyperplane.h"
 #include "gauntlet/hd/logits.h"
 #include "gauntlet/hd/loss.h"
+#include "gauntlet/hd/momentum.h"
 #include "gauntlet/hd/project.h"
 #include "gauntlet/hd/rng.h"
 #include "gauntlet/hd/rowstats.h"
@@ -16,16 +18,14 @@
 #define WHO "ref"
 
 static gt_status ref_fill(gt_backend *be, float *dst, int64_t count, float value, gt_error *err) {
-  gt_status st = gt_vec_check_rows(WHO, "fill", count, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill", "dst", dst, count, err);
+  gt_status st = gt_vec_check_fill(WHO, "fill", dst, count, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < count; i++) dst[i] = value;
   return GT_OK;
 }
 
 static gt_status ref_fill_i32(gt_backend *be, int32_t *dst, int64_t count, int32_t value, gt_error *err) {
-  gt_status st = gt_vec_check_rows(WHO, "fill_i32", count, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "fill_i32", "dst", dst, count, err);
+  gt_status st = gt_vec_check_fill(WHO, "fill_i32", dst, count, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < count; i++) dst[i] = value;
   return GT_OK;
@@ -33,10 +33,7 @@ static gt_status ref_fill_i32(gt_backend *be, int32_t *dst, int64_t count, int32
 
 static gt_status ref_norms(gt_backend *be, gt_norm norm, const float *x, const float *x0, int64_t n, int64_t d,
                            float *out, gt_error *err) {
-  gt_status st = gt_vec_check_norm(WHO, "norms", norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, "norms", n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, "norms", "out", out, n, err);
+  gt_status st = gt_vec_check_norms(WHO, norm, x, n, d, out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) out[i] = (float)gt_lp_norm_row(norm, x + i * d, x0 ? x0 + i * d : NULL, d);
   return GT_OK;
@@ -44,13 +41,7 @@ static gt_status ref_norms(gt_backend *be, gt_norm norm, const float *x, const f
 
 static gt_status ref_direction(gt_backend *be, gt_norm norm, const float *grad, const float *x, const int32_t *l1_k,
                                int64_t n, int64_t d, float *dir, gt_error *err) {
-  const char *op = "direction";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "grad", grad, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dir", dir, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK && norm == GT_NORM_L1) st = gt_vec_check_l1_k(WHO, op, l1_k, n, err);
+  gt_status st = gt_vec_check_direction(WHO, norm, grad, x, l1_k, n, d, dir, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     gt_dir_row(norm, grad + i * d, norm == GT_NORM_L1 ? x + i * d : NULL, norm == GT_NORM_L1 ? l1_k[i] : 1, d,
@@ -69,16 +60,21 @@ static gt_status ref_ascent_step(gt_backend *be, const gt_vec_step *s, gt_error 
   return GT_OK;
 }
 
+static gt_status ref_momentum_step(gt_backend *be, const gt_vec_momentum *m, gt_error *err) {
+  gt_status st = gt_vec_check_momentum(WHO, m, err);
+  if (st != GT_OK) return st;
+  gt_momentum c = gt_momentum_coefs(m->momentum);
+  for (int64_t i = 0; i < m->n; i++) {
+    int64_t o = i * m->d;
+    gt_momentum_row(m->norm, c, m->first, m->x + o, m->x_prev + o, m->grad + o, m->x0 + o, m->alpha[i], m->eps[i],
+                    m->d);
+  }
+  return GT_OK;
+}
+
 static gt_status ref_project(gt_backend *be, gt_norm norm, const float *x, const float *x0, const float *eps,
                              int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "eps", eps, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
-  if (st == GT_OK) st = gt_vec_check_radii(WHO, op, eps, n, err);
+  gt_status st = gt_vec_check_project(WHO, norm, x, x0, eps, n, d, out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) gt_proj_row(norm, x + i * d, x0 + i * d, eps[i], d, out + i * d);
   return GT_OK;
@@ -86,13 +82,7 @@ static gt_status ref_project(gt_backend *be, gt_norm norm, const float *x, const
 
 static gt_status ref_axpby(gt_backend *be, const float *a, const float *x, const float *b, const float *y, int64_t n,
                            int64_t d, float *out, gt_error *err) {
-  const char *op = "axpby";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "a", a, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "b", b, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "y", y, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_axpby(WHO, a, x, b, y, n, d, out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < d; j++) out[i * d + j] = a[i] * x[i * d + j] + b[i] * y[i * d + j];
@@ -101,11 +91,7 @@ static gt_status ref_axpby(gt_backend *be, const float *a, const float *x, const
 
 static gt_status ref_gather_rows(gt_backend *be, const void *src, int64_t n_src, const int32_t *idx, int64_t n_idx,
                                  size_t row_bytes, void *dst, gt_error *err) {
-  const char *op = "gather_rows";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n_src > n_idx ? n_src : n_idx, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_src, 0, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  gt_status st = gt_vec_check_gather(WHO, src, n_src, idx, n_idx, row_bytes, dst, err);
   if (st != GT_OK) return st;
   for (int64_t j = 0; j < n_idx; j++)
     memcpy((char *)dst + (size_t)j * row_bytes, (const char *)src + (size_t)idx[j] * row_bytes, row_bytes);
@@ -114,11 +100,7 @@ static gt_status ref_gather_rows(gt_backend *be, const void *src, int64_t n_src,
 
 static gt_status ref_scatter_rows(gt_backend *be, const void *src, const int32_t *idx, int64_t n_idx, size_t row_bytes,
                                   void *dst, int64_t n_dst, gt_error *err) {
-  const char *op = "scatter_rows";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n_dst > n_idx ? n_dst : n_idx, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_index(WHO, op, idx, n_idx, n_dst, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n_idx, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n_idx, err);
+  gt_status st = gt_vec_check_scatter(WHO, src, idx, n_idx, row_bytes, dst, n_dst, err);
   if (st != GT_OK) return st;
   for (int64_t j = 0; j < n_idx; j++)
     memcpy((char *)dst + (size_t)idx[j] * row_bytes, (const char *)src + (size_t)j * row_bytes, row_bytes);
@@ -127,11 +109,7 @@ static gt_status ref_scatter_rows(gt_backend *be, const void *src, const int32_t
 
 static gt_status ref_copy_rows_masked(gt_backend *be, const int32_t *mask, const void *src, int64_t n, size_t row_bytes,
                                       void *dst, gt_error *err) {
-  const char *op = "copy_rows_masked";
-  gt_status st = gt_vec_check_row_bytes(WHO, op, n, row_bytes, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "mask", mask, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "src", src, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "dst", dst, n, err);
+  gt_status st = gt_vec_check_copy_masked(WHO, mask, src, n, row_bytes, dst, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     if (mask[i]) memcpy((char *)dst + (size_t)i * row_bytes, (const char *)src + (size_t)i * row_bytes, row_bytes);
@@ -150,10 +128,7 @@ static gt_status ref_random_fill(gt_backend *be, const gt_vec_random *r, gt_erro
 
 static gt_status ref_success(gt_backend *be, const float *logits, int64_t n, int k, const int32_t *labels,
                              const int32_t *targets, int32_t *flags, gt_error *err) {
-  const char *op = "success";
-  gt_status st = gt_vec_check_logit_rows(WHO, op, logits, n, k, "flags", flags, err);
-  if (st == GT_OK) st = gt_vec_check_classes(WHO, op, "labels", labels, n, k, err);
-  if (st == GT_OK && targets) st = gt_vec_check_classes(WHO, op, "targets", targets, n, k, err);
+  gt_status st = gt_vec_check_success(WHO, logits, n, k, labels, targets, flags, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     flags[i] = gt_logits_success(logits + i * k, k, labels[i], targets ? targets[i] : -1);
@@ -177,12 +152,7 @@ static gt_status ref_topk_classes(gt_backend *be, const float *logits, int64_t n
 
 static gt_status ref_track_max(gt_backend *be, const float *value, int64_t n, float *best, int32_t *improved,
                                float *last, int32_t *rises, gt_error *err) {
-  const char *op = "track_max";
-  gt_status st = gt_vec_check_rows(WHO, op, n, 1, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "value", value, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "best", best, n, err);
-  if (st == GT_OK && (!last) != (!rises))
-    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: last and rises must be both given or both NULL", op);
+  gt_status st = gt_vec_check_track_max(WHO, value, n, best, last, rises, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) {
     int up = gt_track_max_elem(value[i], best + i, last ? last + i : NULL, rises ? rises + i : NULL);
@@ -193,10 +163,7 @@ static gt_status ref_track_max(gt_backend *be, const float *value, int64_t n, fl
 
 static gt_status ref_count_nonzero(gt_backend *be, const float *x, const float *x0, int64_t n, int64_t d, float *out,
                                    gt_error *err) {
-  const char *op = "count_nonzero";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_count_nonzero(WHO, x, n, d, out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) out[i] = (float)gt_l0_count_row(x + i * d, x0 ? x0 + i * d : NULL, d);
   return GT_OK;
@@ -235,13 +202,7 @@ static gt_status ref_square_step(gt_backend *be, const gt_vec_square *sq, gt_err
 
 static gt_status ref_project_hyperplane(gt_backend *be, gt_norm norm, const float *x, const float *w, const float *a,
                                         const float *f, int64_t n, int64_t d, float *out, gt_error *err) {
-  const char *op = "project_hyperplane";
-  gt_status st = gt_vec_check_norm(WHO, op, norm, err);
-  if (st == GT_OK) st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "f", f, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "out", out, n, err);
+  gt_status st = gt_vec_check_hyperplane(WHO, norm, x, w, f, n, d, out, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++)
     gt_hyperplane_project_row(norm, x + i * d, w + i * d, a ? a + i * d : NULL, f[i], d, out + i * d);
@@ -251,13 +212,7 @@ static gt_status ref_project_hyperplane(gt_backend *be, gt_norm norm, const floa
 /* C&W's change of variables and Adam step (gauntlet/hd/tanh_adam.h), one row per sample. */
 static gt_status ref_tanh_init(gt_backend *be, const float *x0, int64_t n, int64_t d, float *w, float *x,
                                gt_error *err) {
-  const char *op = "tanh_init";
-  gt_status st = gt_vec_check_rows(WHO, op, n, d, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x0", x0, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "w", w, n, err);
-  if (st == GT_OK) st = gt_vec_check_ptr(WHO, op, "x", x, n, err);
-  if (st == GT_OK && n > 0 && (w == x || w == x0))
-    st = gt_error_set(err, GT_ERR_USAGE, WHO " vec %s: w may not alias x or x0", op);
+  gt_status st = gt_vec_check_tanh_init(WHO, x0, n, d, w, x, err);
   if (st != GT_OK) return st;
   for (int64_t i = 0; i < n; i++) gt_tanh_init_row(x0 + i * d, d, w + i * d, x + i * d);
   return GT_OK;
@@ -278,6 +233,7 @@ static gt_status ref_tanh_adam_step(gt_backend *be, const gt_vec_tanh_adam *a, g
 const gt_vec_iface gt_ref_vec_iface = {
     .tanh_init = ref_tanh_init,
     .tanh_adam_step = ref_tanh_adam_step,
+    .momentum_step = ref_momentum_step,
     .logit_loss = ref_logit_loss,
     .square_init = ref_square_init,
     .square_step = ref_square_step,
