@@ -77,6 +77,15 @@ typedef struct gt_backend_iface {
   /* Training ops (weight gradients, batch norm in training mode, SGD; gauntlet/train_ops.h), or
    * NULL when the backend cannot train. */
   const struct gt_train_iface *train;
+
+  /* An op and the Relu that is its output's only reader, as one call (NULL: not offered; the
+   * executor then runs the two nodes). Used by inference passes only (gt_model_forward,
+   * gt_model_backward, gt_model_loss_grad), to save the ReLU's passes over memory.
+   * forward_relu: call->out (the Relu's output tensor) = relu(op(in)).
+   * backward_relu: call->out holds that output and grad_out is dL/d(it); adds into grad_in what
+   * backward[op] would add for the gradient grad_out * gt_relu_grad(out) of the op's output. */
+  gt_op_forward_fn forward_relu[GT_OP_COUNT];
+  gt_op_backward_fn backward_relu[GT_OP_COUNT];
 } gt_backend_iface;
 
 struct gt_backend {

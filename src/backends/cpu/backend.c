@@ -176,6 +176,8 @@ static const gt_backend_iface cpu_iface = {
         {
             [GT_OP_CONV] = gt_cpu_conv_scratch,
         },
+    .forward_relu = {[GT_OP_CONV] = gt_cpu_conv_relu_forward},
+    .backward_relu = {[GT_OP_CONV] = gt_cpu_conv_relu_backward},
     .loss = gt_cpu_loss,
     .vec = &gt_cpu_vec_iface, /* vecops.c: the attack vector ops */
     .train = &gt_cpu_train_iface, /* train.c: weight gradients, batch norm training, SGD */
@@ -217,6 +219,7 @@ gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err) 
   }
   ctx->n_threads = n_threads > 0 ? n_threads : omp_get_max_threads();
   if (ctx->n_threads < 1) ctx->n_threads = 1;
+  ctx->conv_direct = 1;
   /* The scheme above: BLAS runs inside OpenMP threads, one core each. */
   openblas_set_num_threads(1);
   warm_up_blas(ctx->n_threads);

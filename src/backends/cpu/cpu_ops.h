@@ -11,7 +11,9 @@
 
 /* be->ctx of a cpu backend. */
 typedef struct gt_cpu_ctx {
-  int n_threads; /* OpenMP threads of every parallel region (>= 1); BLAS itself runs on 1 */
+  int n_threads;   /* OpenMP threads of every parallel region (>= 1); BLAS itself runs on 1 */
+  int conv_direct; /* 1 (default): unit-stride convs use conv_direct.c when the CPU can; 0: im2col
+                    * + sgemm always (tests cover both paths this way) */
 } gt_cpu_ctx;
 
 /* Threads the backend runs with (1 when be has no cpu context). */
@@ -76,6 +78,11 @@ GT_CPU_DECLARE_OP(pad);       /* pad.c */
 GT_CPU_DECLARE_OP(softmax);   /* softmax.c */
 
 #undef GT_CPU_DECLARE_OP
+
+/* conv.c: Conv with a fused ReLU (gt_backend_iface.forward_relu / backward_relu). */
+gt_status gt_cpu_conv_relu_forward(gt_backend *be, const gt_op_call *call, gt_error *err);
+gt_status gt_cpu_conv_relu_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                                    gt_tensor *const *grad_in, gt_error *err);
 
 /* conv.c: scratch for one call (per-thread column buffers). */
 size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call);
