@@ -347,6 +347,8 @@ static void test_conv(void) {
       {"conv dilation 1x3, OW == W, column blocks", 2, 15, 11, 3, 2, 3, 1, 1, 1, 3, 0, 3, 1, 3, 1, 0},
       {"conv pads beyond the kernel's reach (no direct path)", 2, 5, 6, 4, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1, 1},
       {"conv 10->10 3x3 on 14x13 groups 2 (5 channels: a part block)", 10, 14, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1},
+      {"conv 3x1 kernel, 2 output channels", 3, 9, 7, 2, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1},
+      {"conv rows wider than 64, 2 output channels", 1, 5, 70, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int b = 0; b < 2; b++) conv_case(&shapes[i], g_batches[b]);

@@ -65,7 +65,7 @@ static int direct_geom(const gt_backend *be, const conv_geom *cg, int dir, gt_cp
 /* Direct path scratch: every group's packed weights, then one slice of column planes per thread. */
 static int64_t direct_floats(const gt_backend *be, const conv_geom *g, const gt_cpu_direct *d) {
   return g->s.groups * round16(gt_cpu_direct_weight_floats(d)) +
-         (int64_t)gt_cpu_threads(be) * round16(gt_cpu_direct_plane_floats(d));
+         (int64_t)gt_cpu_threads(be) * round16(gt_cpu_direct_slice_floats(d));
 }
 
 /* Floats of one thread's column buffer, rounded up to whole 64-byte lines. */
@@ -150,12 +150,13 @@ static void mask_block(const conv_geom *g, const float *dy_g, const float *y_g, 
 /* ---- the direct path (conv_direct.c) ---- */
 
 /* Forward (dir 0: in = x, out = y) or input gradient (dir 1: in = dy, out = dx, added). Large
- * batches: one (sample, group) task per thread at a time; small ones: every thread builds the
- * sample's planes in its own slice and takes its share of the tiles (fixed by the shapes). */
+ * batches (and the combine layout, which needs whole samples): one (sample, group) task per
+ * thread at a time; small ones: every thread builds the sample's planes in its own slice and
+ * takes its share of the tiles (fixed by the shapes). */
 static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct *d, int dir, const float *in,
                         const float *mask, const float *wt, const float *bias, int relu, float *out, float *scratch) {
   const gt_op_conv_geom *s = &g->s;
-  int64_t wf = round16(gt_cpu_direct_weight_floats(d)), pf = round16(gt_cpu_direct_plane_floats(d));
+  int64_t wf = round16(gt_cpu_direct_weight_floats(d)), pf = round16(gt_cpu_direct_slice_floats(d));
   int64_t tasks = s->n * s->groups, tiles = gt_cpu_direct_tiles(d);
   int64_t in_plane = dir ? s->mg * s->ohw : s->cg * s->h * s->w, in_sample = dir ? s->m * s->ohw : s->c * s->h * s->w;
   int64_t out_plane = dir ? s->cg * s->h * s->w : s->mg * s->ohw, out_sample = dir ? s->c * s->h * s->w : s->m * s->ohw;
@@ -165,14 +166,12 @@ static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct 
     else gt_cpu_direct_pack_forward(d, wt + grp * s->mg * s->kc, scratch + grp * wf);
   }
   float *slices = scratch + s->groups * wf;
-  if (s->n >= GT_CPU_CONV_WIDE_BATCH) {
+  if (s->n >= GT_CPU_CONV_WIDE_BATCH || d->combine) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t t = 0; t < tasks; t++) {
       int64_t n = t / s->groups, grp = t % s->groups, at = n * in_sample + grp * in_plane;
-      float *planes = slices + (int64_t)omp_get_thread_num() * pf;
-      gt_cpu_direct_planes(d, in + at, mask ? mask + at : NULL, planes);
-      gt_cpu_direct_run(d, planes, scratch + grp * wf, bias ? bias + grp * s->mg : NULL, relu, dir, 0, tiles,
-                        out + n * out_sample + grp * out_plane);
+      gt_cpu_direct_sample(d, in + at, mask ? mask + at : NULL, scratch + grp * wf, bias ? bias + grp * s->mg : NULL,
+                           relu, dir, slices + (int64_t)omp_get_thread_num() * pf, out + n * out_sample + grp * out_plane);
     }
     return;
   }

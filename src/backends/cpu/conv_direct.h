@@ -1,20 +1,24 @@
 /* Internal to the cpu backend: the direct convolution of conv_direct.c (unit strides, AVX2 + FMA),
  * which conv.c uses for a conv's forward and input gradient when the CPU has those instructions.
- * One call of gt_cpu_direct_run covers a range of tiles of one sample (and group); the caller
- * builds the column planes and packs the weights first, in scratch. */
+ * The caller packs the weights once per call and gives each thread a slice of scratch for the
+ * planes of the sample (and group) it works on. */
 #ifndef GAUNTLET_CPU_CONV_DIRECT_H
 #define GAUNTLET_CPU_CONV_DIRECT_H
 
 #include <stdint.h>
 
 /* in [cin, ih, iw] -> out [cout, oh, ow] with a kh x kw kernel, dilations dh, dw, unit strides,
- * pads pt, pl (the far pads follow from the sizes). */
+ * pads pt, pl (the far pads follow from the sizes); and the layout chosen (conv_direct.c). */
 typedef struct gt_cpu_direct {
   int64_t cin, ih, iw, cout, oh, ow;
   int64_t kh, kw, dh, dw, pt, pl;
-  int64_t mr;     /* output channels per tile: 4, or 1 when cout < 4 */
-  int64_t blocks; /* ceil(cout / mr) */
-  int64_t ps;     /* floats per column plane */
+  int combine;    /* 1: row planes + column combine (cout < 4); 0: column planes */
+  int64_t width;  /* cells per row of the planes and of the kernels' output: ow, or iw (combine) */
+  int64_t copies; /* planes per input channel: kw, or 1 (combine) */
+  int64_t kch;    /* channels the kernels compute: cout, or cout * kw (combine) */
+  int64_t mr;     /* kernel channels per tile: 4, 3 or 1 */
+  int64_t blocks; /* ceil(kch / mr) */
+  int64_t ps;     /* floats per plane */
 } gt_cpu_direct;
 
 /* 1 when this CPU runs the kernels (AVX2 and FMA); checked once. */
@@ -25,24 +29,26 @@ int gt_cpu_direct_supported(void);
 int gt_cpu_direct_geom(int64_t cin, int64_t ih, int64_t iw, int64_t cout, int64_t oh, int64_t ow, int64_t kh,
                        int64_t kw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, gt_cpu_direct *d);
 
-/* Scratch floats: packed weights (one call), column planes (one sample and group). */
+/* Scratch floats: packed weights (one call), one thread's slice (one sample and group). */
 int64_t gt_cpu_direct_weight_floats(const gt_cpu_direct *d);
-int64_t gt_cpu_direct_plane_floats(const gt_cpu_direct *d);
+int64_t gt_cpu_direct_slice_floats(const gt_cpu_direct *d);
 
 /* Packs w [cout, cin, kh, kw] (forward), or the forward weights w [cin, cout, kh, kw] of the
  * conv whose input gradient this pass computes, flipped (backward). */
 void gt_cpu_direct_pack_forward(const gt_cpu_direct *d, const float *w, float *packed);
 void gt_cpu_direct_pack_backward(const gt_cpu_direct *d, const float *w, float *packed);
 
-/* Builds the column planes of in [cin, ih, iw]; with mask [cin, ih, iw] (a ReLU's output), each
- * value is multiplied by gt_relu_grad(mask) on the way. */
-void gt_cpu_direct_planes(const gt_cpu_direct *d, const float *in, const float *mask, float *planes);
+/* One sample (and group): out [cout, oh, ow] written as sum (+ bias[o]) (ReLU when relu), or,
+ * with add, the sum added. With mask [cin, ih, iw] (a ReLU's output) the input is taken times
+ * gt_relu_grad(mask). */
+void gt_cpu_direct_sample(const gt_cpu_direct *d, const float *in, const float *mask, const float *packed,
+                          const float *bias, int relu, int add, float *slice, float *out);
 
-/* Tiles of one output plane set; tiles [t0, t1) write disjoint output cells. */
+/* The same cut in tiles, for threads sharing one sample (column planes only: !d->combine): each
+ * thread builds the planes in its own slice, then runs its tiles; tiles write disjoint cells. */
 int64_t gt_cpu_direct_tiles(const gt_cpu_direct *d);
-
-/* out [cout, oh, ow]: written as sum (+ bias[o]) (ReLU when relu), or, with add, the sum added. */
-void gt_cpu_direct_run(const gt_cpu_direct *d, const float *planes, const float *packed, const float *bias, int relu,
+void gt_cpu_direct_planes(const gt_cpu_direct *d, const float *in, const float *mask, float *slice);
+void gt_cpu_direct_run(const gt_cpu_direct *d, const float *slice, const float *packed, const float *bias, int relu,
                        int add, int64_t t0, int64_t t1, float *out);
 
 #endif
