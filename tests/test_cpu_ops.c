@@ -3,11 +3,12 @@
  * padding, broadcasting variants, tie-heavy data, batch 1 and 7), within a normalised error
  *   max |cpu - ref| / (max |ref| + 1e-6) <= 1e-5,
  * and bit-identical results between a 1-thread and a 2-thread cpu backend. Convs run on both of
- * the cpu backend's paths (direct AVX2 kernels when the CPU has them, and im2col + sgemm), also
- * with a fused ReLU (forward_relu / backward_relu) against ref's Conv then Relu. Every buffer
- * carries a guard tail that must come back untouched, gradients start non-zero (backward must
- * ADD), and a small conv model runs end to end through the graph executor on both backends, with
- * the executor's fusion plan checked on its own. */
+ * the cpu backend's paths (direct AVX2 kernels when the CPU has them, and im2col + sgemm). Every
+ * combination of the call flags an op takes is checked too: GT_CALL_RELU against ref's op then
+ * Relu, GT_CALL_WRITE_GRAD against ref's gradient from zero. Every buffer carries a guard tail
+ * that must come back untouched, gradients start non-zero (backward must ADD, or overwrite), and
+ * a small conv model runs end to end through the graph executor on both backends, with the
+ * executor's fusion plan checked on its own. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -140,10 +141,10 @@ static int guard_intact(const float *f, int64_t n) {
   return 1;
 }
 
-/* Runs forward then backward of the case on one backend with the given host data; with `relu`,
- * the op's fused-ReLU entries (forward_relu / backward_relu). */
+/* Runs forward then backward of the case on one backend with the given host data and call flags
+ * (GT_CALL_*). */
 static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const float *dy, float *const *dx0,
-                        int relu) {
+                        unsigned flags) {
   op_result r;
   memset(&r, 0, sizeof r);
   gt_error err = {0};
@@ -170,7 +171,7 @@ static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const
   ddy = dev_alloc(be, out_n, dy);
   gt_tensor_init(&tout, dout, c->out_ndim, c->out_shape);
   gt_tensor_init(&tdy, ddy, c->out_ndim, c->out_shape);
-  gt_op_call call = {.node = &c->node, .in = in_ptrs, .out = &tout, .scratch = NULL, .scratch_bytes = 0};
+  gt_op_call call = {.node = &c->node, .in = in_ptrs, .out = &tout, .scratch = NULL, .scratch_bytes = 0, .flags = flags};
   gt_op_scratch_fn sfn = be->iface->scratch_bytes[c->node.op];
   if (sfn) {
     size_t bytes = sfn(be, &call);
@@ -181,12 +182,10 @@ static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const
       call.scratch_bytes = bytes;
     }
   }
-  gt_op_forward_fn fwd = relu ? be->iface->forward_relu[c->node.op] : be->iface->forward[c->node.op];
-  gt_op_backward_fn bwd = relu ? be->iface->backward_relu[c->node.op] : be->iface->backward[c->node.op];
-  gt_status st = fwd(be, &call, &err);
+  gt_status st = be->iface->forward[c->node.op](be, &call, &err);
   ok &= GT_CHECK(st == GT_OK, "%s on %s: forward: %s", c->name, be->iface->name, err.message);
   if (st == GT_OK) {
-    st = bwd(be, &call, &tdy, grad_ptrs, &err);
+    st = be->iface->backward[c->node.op](be, &call, &tdy, grad_ptrs, &err);
     ok &= GT_CHECK(st == GT_OK, "%s on %s: backward: %s", c->name, be->iface->name, err.message);
   }
   ok &= GT_CHECK(guard_intact(dout, out_n) && guard_intact(ddy, out_n), "%s on %s: wrote past the output",
@@ -238,22 +237,25 @@ static void compare(const op_case *c, const char *how, const op_result *want, co
 
 /* Runs a case on a 1- and a 2-thread cpu backend and compares with `want`. */
 static void check_pair(const op_case *c, const char *how, gt_backend *one_be, gt_backend *two_be, float *const *x,
-                       const float *dy, float *const *dx0, int relu, const op_result *want) {
-  op_result one = run_on(one_be, c, x, dy, dx0, relu), two = run_on(two_be, c, x, dy, dx0, relu);
+                       const float *dy, float *const *dx0, unsigned flags, const op_result *want) {
+  op_result one = run_on(one_be, c, x, dy, dx0, flags), two = run_on(two_be, c, x, dy, dx0, flags);
   if (one.ok && two.ok) compare(c, how, want, &one, &two);
   result_free(&one);
   result_free(&two);
 }
 
-/* ref's Conv then Relu, as the expected result of a fused call: y = relu(z), and the gradient of
- * dy * relu'(z) through the conv. */
-static op_result ref_then_relu(const op_case *c, float *const *x, const float *dy, float *const *dx0) {
+/* What ref gives for a call with these flags: GT_CALL_RELU as the op then a Relu (y = relu(z),
+ * the gradient of dy * relu'(z) through the op), GT_CALL_WRITE_GRAD as gradients from zero. */
+static op_result ref_expected(const op_case *c, float *const *x, const float *dy, float *const *dx0, float *const *zeros,
+                              unsigned flags) {
+  float *const *start = flags & GT_CALL_WRITE_GRAD ? zeros : dx0;
+  if (!(flags & GT_CALL_RELU)) return run_on(g_ref, c, x, dy, start, 0);
   int64_t out_n = numel_of(c->out_ndim, c->out_shape);
-  op_result plain = run_on(g_ref, c, x, dy, dx0, 0), want = {0};
+  op_result plain = run_on(g_ref, c, x, dy, start, 0), want = {0};
   float *masked = malloc((size_t)(out_n + 1) * sizeof(float));
   if (plain.ok && masked) {
     for (int64_t k = 0; k < out_n; k++) masked[k] = dy[k] * gt_relu_grad(plain.y[k]);
-    want = run_on(g_ref, c, x, masked, dx0, 0);
+    want = run_on(g_ref, c, x, masked, start, 0);
     for (int64_t k = 0; want.ok && k < out_n; k++) want.y[k] = gt_relu(want.y[k]);
   }
   free(masked);
@@ -264,7 +266,7 @@ static op_result ref_then_relu(const op_case *c, float *const *x, const float *d
 /* The whole comparison for one case. */
 static void check_case(const op_case *c) {
   uint64_t seed = hash_str(c->name);
-  float *x[MAX_IN] = {0}, *dx0[MAX_IN] = {0};
+  float *x[MAX_IN] = {0}, *dx0[MAX_IN] = {0}, *zeros[MAX_IN] = {0};
   int64_t out_n = numel_of(c->out_ndim, c->out_shape);
   float *dy = malloc((size_t)(out_n + 1) * sizeof(float));
   int alloc_ok = dy != NULL;
@@ -272,23 +274,28 @@ static void check_case(const op_case *c) {
     int64_t n = numel_of(c->in_ndim[i], c->in_shape[i]);
     x[i] = malloc((size_t)(n + 1) * sizeof(float));
     dx0[i] = malloc((size_t)(n + 1) * sizeof(float));
-    alloc_ok &= x[i] && dx0[i];
+    zeros[i] = calloc((size_t)(n + 1), sizeof(float));
+    alloc_ok &= x[i] && dx0[i] && zeros[i];
     if (x[i]) fill(x[i], n, c->data_kind[i], seed + 17 * (uint64_t)i);
     if (dx0[i]) fill(dx0[i], n, DATA_UNIFORM, seed + 1000 + (uint64_t)i);
   }
   if (dy) fill(dy, out_n, DATA_UNIFORM, seed + 99);
   if (GT_CHECK(alloc_ok, "%s: out of host memory", c->name)) {
-    op_result ref = run_on(g_ref, c, x, dy, dx0, 0);
-    if (ref.ok) {
-      check_pair(c, "", g_cpu1, g_cpu2, x, dy, dx0, 0, &ref);
-      if (c->node.op == GT_OP_CONV) check_pair(c, " (im2col)", g_im2col1, g_im2col2, x, dy, dx0, 0, &ref);
-    }
-    result_free(&ref);
-    if (g_cpu1->iface->forward_relu[c->node.op]) {
-      op_result want = ref_then_relu(c, x, dy, dx0);
-      if (GT_CHECK(want.ok, "%s: ref conv then relu failed", c->name)) {
-        check_pair(c, " + relu", g_cpu1, g_cpu2, x, dy, dx0, 1, &want);
-        if (c->node.op == GT_OP_CONV) check_pair(c, " + relu (im2col)", g_im2col1, g_im2col2, x, dy, dx0, 1, &want);
+    /* every combination of the flags the op takes, the plain call (0) first */
+    unsigned takes = g_cpu1->iface->call_flags[c->node.op];
+    for (unsigned flags = 0; flags <= takes; flags++) {
+      if (flags & ~takes) continue;
+      char how[64];
+      snprintf(how, sizeof how, "%s%s", flags & GT_CALL_RELU ? " + relu" : "",
+               flags & GT_CALL_WRITE_GRAD ? " (writing the gradient)" : "");
+      op_result want = ref_expected(c, x, dy, dx0, zeros, flags);
+      if (GT_CHECK(want.ok, "%s%s: ref failed", c->name, how)) {
+        check_pair(c, how, g_cpu1, g_cpu2, x, dy, dx0, flags, &want);
+        if (c->node.op == GT_OP_CONV) {
+          char im2col[80];
+          snprintf(im2col, sizeof im2col, "%s (im2col)", how);
+          check_pair(c, im2col, g_im2col1, g_im2col2, x, dy, dx0, flags, &want);
+        }
       }
       result_free(&want);
     }
@@ -297,6 +304,7 @@ static void check_case(const op_case *c) {
   for (int i = 0; i < c->n_in; i++) {
     free(x[i]);
     free(dx0[i]);
+    free(zeros[i]);
   }
 }
 
@@ -514,6 +522,9 @@ static void pool_case(gt_op_kind op, const pool_shape *s, int64_t n, int include
 static void test_pool(void) {
   static const pool_shape shapes[] = {
       {"2x2 stride 2", 3, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 14 windows a row", 3, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 7 windows a row", 2, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 20 windows a row", 2, 6, 40, 3, 20, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"3x3 stride 2 pad 1, odd", 2, 9, 7, 5, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
       {"2x2 stride 2 ceil-mode output", 2, 7, 7, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"2x2 stride 2 floor, odd sizes", 3, 7, 9, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
@@ -956,7 +967,7 @@ static void test_fusion_plan(void) {
     for (int k = 0; k < 10; k++) fused += absorbed[k];
     GT_CHECK(fused == 1, "%d fused relus, expected 1", fused);
     gt_exec_plan_relu_fusion(g, g_ref, relu_of, absorbed);
-    GT_CHECK(relu_of[0] == -1 && !absorbed[1], "fused on the ref backend, which offers no fused ops");
+    GT_CHECK(relu_of[0] == -1 && !absorbed[1], "fused on the ref backend, which takes no call flags");
   }
   gt_graph_free(g);
 }

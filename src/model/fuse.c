@@ -25,7 +25,7 @@ void gt_exec_plan_relu_fusion(const gt_graph *g, const gt_backend *be, int *relu
       if (g->nodes[k].output == v) p = k;
     if (p < 0 || relu_of[p] >= 0 || v == g->output || !g->values[v].batched || readers(g, v) != 1) continue;
     gt_op_kind op = g->nodes[p].op;
-    if (!be->iface->forward_relu[op] || !be->iface->backward_relu[op]) continue;
+    if (!(be->iface->call_flags[op] & GT_CALL_RELU)) continue;
     relu_of[p] = r;
     absorbed[r] = 1;
   }

@@ -1,6 +1,6 @@
 /* Internal to the executor: which nodes it may run together as one backend call. Today one kind:
- * an op followed by a Relu that is its output's only reader, when the backend offers the pair
- * (gt_backend_iface.forward_relu / backward_relu). */
+ * an op followed by a Relu that is its output's only reader, when the backend's op takes
+ * GT_CALL_RELU (gt_backend_iface.call_flags). */
 #ifndef GAUNTLET_MODEL_FUSE_H
 #define GAUNTLET_MODEL_FUSE_H
 

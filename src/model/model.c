@@ -19,11 +19,13 @@
  * node in backward order that adds into it (then it is in cache for that node), and the logits'
  * gradient is seeded by a copy.
  *
- * Fusion (fuse.h): in inference passes an op whose output only a Relu reads runs with that Relu
- * as one backend call (forward_relu / backward_relu) writing the Relu's output; the Relu node and
- * the op's own output and gradient buffers are then left alone. Training passes run every node
- * (weight gradients need the op's own output gradient), so a training backward must follow a
- * training forward. */
+ * Call flags (gauntlet/backend.h), inference passes only, where the backend's op takes them:
+ *  - GT_CALL_RELU (fuse.h): an op whose output only a Relu reads runs with that Relu as one
+ *    call writing the Relu's output; the Relu node and the op's own output and gradient buffers
+ *    are then left alone. Training passes run every node (weight gradients need the op's own
+ *    output gradient), so a training backward must follow a training forward.
+ *  - GT_CALL_WRITE_GRAD: a node that is the first writer of all its batched inputs' gradient
+ *    storages (distinct ones) writes them instead of the executor zeroing them first. */
 #include "gauntlet/model.h"
 
 #include <omp.h>
@@ -82,6 +84,7 @@ struct gt_model {
   int *first_writer;         /* [n_storages] backward: first node adding into it, -1 none, -2 seeded */
   int *relu_of;              /* [n_nodes] inference passes: the Relu node k runs with, or -1 (fuse.h) */
   unsigned char *absorbed;   /* [n_nodes] 1: a Relu its producer runs */
+  unsigned char *write_grad; /* [n_nodes] 1: inference backward writes its input gradients (no zeroing) */
   int any_fused;             /* some node has a relu_of */
   int fused_acts;            /* 1: the last forward ran fused (its ops' own outputs were not written) */
   size_t scratch_bytes;
@@ -141,6 +144,7 @@ void gt_model_free(gt_model *m) {
   free(m->first_writer);
   free(m->relu_of);
   free(m->absorbed);
+  free(m->write_grad);
   free(m);
 }
 
@@ -201,13 +205,35 @@ static gt_status plan_first_writers(gt_model *m, gt_error *err) {
   return GT_OK;
 }
 
+/* Node k may write (GT_CALL_WRITE_GRAD) its batched inputs' gradients: the backend's op takes the
+ * flag and k is the first writer of each of those storages, no two inputs sharing one. */
+static int can_write_grad(const gt_model *m, int k) {
+  const gt_node *node = &m->graph->nodes[k];
+  if (!(m->be->iface->call_flags[node->op] & GT_CALL_WRITE_GRAD)) return 0;
+  int any = 0;
+  for (int i = 0; i < node->n_inputs; i++) {
+    int s = m->value_storage[node->inputs[i]];
+    if (s < 0) continue;
+    if (m->first_writer[s] != k) return 0;
+    for (int j = 0; j < i; j++)
+      if (m->value_storage[node->inputs[j]] == s) return 0;
+    any = 1;
+  }
+  return any;
+}
+
 static gt_status plan_fusion(gt_model *m, gt_error *err) {
   size_t n = (size_t)(m->graph->n_nodes > 0 ? m->graph->n_nodes : 1);
   m->relu_of = malloc(n * sizeof *m->relu_of);
   m->absorbed = malloc(n);
-  if (!m->relu_of || !m->absorbed) return gt_error_set(err, GT_ERR_MEMORY, "out of memory planning fusion");
+  m->write_grad = malloc(n);
+  if (!m->relu_of || !m->absorbed || !m->write_grad)
+    return gt_error_set(err, GT_ERR_MEMORY, "out of memory planning fusion");
   gt_exec_plan_relu_fusion(m->graph, m->be, m->relu_of, m->absorbed);
-  for (int k = 0; k < m->graph->n_nodes; k++) m->any_fused |= m->relu_of[k] >= 0;
+  for (int k = 0; k < m->graph->n_nodes; k++) {
+    m->any_fused |= m->relu_of[k] >= 0;
+    m->write_grad[k] = (unsigned char)can_write_grad(m, k);
+  }
   return GT_OK;
 }
 
@@ -418,7 +444,7 @@ static gt_status forward_node(gt_model *m, frame *f, int k, const gt_train_bindi
   int relu = train ? -1 : m->relu_of[k];
   if (relu >= 0) {
     call.out = &f->tensors[m->graph->nodes[relu].output];
-    return m->be->iface->forward_relu[node->op](m->be, &call, err);
+    call.flags = GT_CALL_RELU;
   }
   if (train && train->bn && train->bn[k]) {
     const gt_train_iface *t = gt_backend_train(m->be, err);
@@ -436,13 +462,17 @@ static gt_status backward_node(gt_model *m, frame *f, int k, const gt_train_bind
   gt_op_call call = node_call(m, f, k);
   gt_tensor *gout = &f->grad_tensors[node->output];
   gt_tensor *const *gin = &f->grad_in[m->node_in_offset[k]];
-  int relu = train ? -1 : m->relu_of[k];
-  if (relu >= 0) {
-    int v = m->graph->nodes[relu].output;
-    call.out = &f->tensors[v];
-    return be->backward_relu[node->op](m->be, &call, &f->grad_tensors[v], gin, err);
+  if (!train) {
+    int relu = m->relu_of[k];
+    if (relu >= 0) {
+      int v = m->graph->nodes[relu].output;
+      call.out = &f->tensors[v];
+      call.flags |= GT_CALL_RELU;
+      gout = &f->grad_tensors[v];
+    }
+    if (m->write_grad[k]) call.flags |= GT_CALL_WRITE_GRAD;
+    return be->backward[node->op](m->be, &call, gout, gin, err);
   }
-  if (!train) return be->backward[node->op](m->be, &call, gout, gin, err);
   const gt_train_iface *t = gt_backend_train(m->be, err);
   if (!t) return GT_ERR_UNSUPPORTED;
   if (train->bn && train->bn[k]) return t->batchnorm_backward(m->be, train->bn[k], call.in[0], gout, gin[0], err);
@@ -506,8 +536,10 @@ static gt_status backward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, 
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue; /* shares its input's gradient memory */
     if (!train && m->absorbed[k]) continue; /* run by its producer; its input gradient is unused */
-    st = zero_first_written(m, f, k, len, err);
-    if (st != GT_OK) break;
+    if (train || !m->write_grad[k]) { /* else the node writes the gradients it would have had zeroed */
+      st = zero_first_written(m, f, k, len, err);
+      if (st != GT_OK) break;
+    }
     st = backward_node(m, f, k, train, err);
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) backward: ", node->name, gt_op_name(node->op));
   }

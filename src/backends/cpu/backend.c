@@ -31,6 +31,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+int gt_cpu_has_avx2_fma(void) {
+  static int known = -1;
+  int v;
+#pragma omp atomic read
+  v = known;
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#pragma omp atomic write
+    known = v;
+  }
+  return v;
+}
+
 int gt_cpu_threads(const gt_backend *be) {
   const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
   return ctx && ctx->n_threads > 0 ? ctx->n_threads : 1;
@@ -176,8 +190,16 @@ static const gt_backend_iface cpu_iface = {
         {
             [GT_OP_CONV] = gt_cpu_conv_scratch,
         },
-    .forward_relu = {[GT_OP_CONV] = gt_cpu_conv_relu_forward},
-    .backward_relu = {[GT_OP_CONV] = gt_cpu_conv_relu_backward},
+    .call_flags =
+        {
+            [GT_OP_CONV] = GT_CALL_RELU | GT_CALL_WRITE_GRAD,
+            [GT_OP_MAXPOOL] = GT_CALL_WRITE_GRAD,
+            [GT_OP_RELU] = GT_CALL_WRITE_GRAD,
+            [GT_OP_LEAKY_RELU] = GT_CALL_WRITE_GRAD,
+            [GT_OP_SIGMOID] = GT_CALL_WRITE_GRAD,
+            [GT_OP_TANH] = GT_CALL_WRITE_GRAD,
+            [GT_OP_CLIP] = GT_CALL_WRITE_GRAD,
+        },
     .loss = gt_cpu_loss,
     .vec = &gt_cpu_vec_iface, /* vecops.c: the attack vector ops */
     .train = &gt_cpu_train_iface, /* train.c: weight gradients, batch norm training, SGD */

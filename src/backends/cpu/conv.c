@@ -7,9 +7,9 @@
  * A 1x1 kernel with unit strides and no padding skips im2col: col is x itself.
  * Other unit-stride convs run the direct AVX2 kernels of conv_direct.c instead when the CPU has
  * them (no column matrix at all; ctx->conv_direct = 0 forces im2col, for tests).
- * With ReLU fused (gt_backend_iface.forward_relu / backward_relu, used by the executor for a
- * Conv whose only reader is a Relu): forward writes relu(conv(x)); backward reads the ReLU's
- * output as call->out and its gradient as grad_out, and uses grad_out * relu'(out) as dy.
+ * Call flags (gauntlet/backend.h): GT_CALL_RELU (a Relu fused by the executor: forward writes
+ * relu(conv(x)); backward reads the Relu's output as call->out and its gradient as grad_out and
+ * uses grad_out * relu'(out) as dy) and GT_CALL_WRITE_GRAD (backward writes dx).
  *
  * Work split (see backend.c): a batch of at least GT_CPU_CONV_WIDE_BATCH samples runs one
  * (sample, group) task per thread at a time, each with its own column buffer (a slice of the
@@ -56,7 +56,7 @@ static int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
 static int direct_geom(const gt_backend *be, const conv_geom *cg, int dir, gt_cpu_direct *d) {
   const gt_op_conv_geom *g = &cg->s;
   const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
-  if (!ctx || !ctx->conv_direct || g->sh != 1 || g->sw != 1 || g->pointwise || !gt_cpu_direct_supported()) return 0;
+  if (!ctx || !ctx->conv_direct || g->sh != 1 || g->sw != 1 || g->pointwise || !gt_cpu_has_avx2_fma()) return 0;
   if (dir == 0) return gt_cpu_direct_geom(g->cg, g->h, g->w, g->mg, g->oh, g->ow, g->kh, g->kw, g->dh, g->dw, g->pt, g->pl, d);
   return gt_cpu_direct_geom(g->mg, g->oh, g->ow, g->cg, g->h, g->w, g->kh, g->kw, g->dh, g->dw,
                             (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl, d);
@@ -149,11 +149,12 @@ static void mask_block(const conv_geom *g, const float *dy_g, const float *y_g, 
 
 /* ---- the direct path (conv_direct.c) ---- */
 
-/* Forward (dir 0: in = x, out = y) or input gradient (dir 1: in = dy, out = dx, added). Large
+/* Forward (dir 0: in = x, out = y) or input gradient (dir 1: in = dy, out = dx, added when
+ * `add`, else written). Large
  * batches (and the combine layout, which needs whole samples): one (sample, group) task per
  * thread at a time; small ones: every thread builds the sample's planes in its own slice and
  * takes its share of the tiles (fixed by the shapes). */
-static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct *d, int dir, const float *in,
+static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct *d, int dir, int add, const float *in,
                         const float *mask, const float *wt, const float *bias, int relu, float *out, float *scratch) {
   const gt_op_conv_geom *s = &g->s;
   int64_t wf = round16(gt_cpu_direct_weight_floats(d)), pf = round16(gt_cpu_direct_slice_floats(d));
@@ -171,7 +172,7 @@ static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct 
     for (int64_t t = 0; t < tasks; t++) {
       int64_t n = t / s->groups, grp = t % s->groups, at = n * in_sample + grp * in_plane;
       gt_cpu_direct_sample(d, in + at, mask ? mask + at : NULL, scratch + grp * wf, bias ? bias + grp * s->mg : NULL,
-                           relu, dir, slices + (int64_t)omp_get_thread_num() * pf, out + n * out_sample + grp * out_plane);
+                           relu, add, slices + (int64_t)omp_get_thread_num() * pf, out + n * out_sample + grp * out_plane);
     }
     return;
   }
@@ -186,7 +187,7 @@ static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct 
       if (share <= 0) continue;
       gt_cpu_direct_planes(d, in + at, mask ? mask + at : NULL, planes);
       for (int64_t k = me; k < tiles; k += team)
-        gt_cpu_direct_run(d, planes, scratch + grp * wf, bias ? bias + grp * s->mg : NULL, relu, dir, k, k + 1,
+        gt_cpu_direct_run(d, planes, scratch + grp * wf, bias ? bias + grp * s->mg : NULL, relu, add, k, k + 1,
                           out + n * out_sample + grp * out_plane);
     }
   }
@@ -194,7 +195,8 @@ static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct 
 
 /* ---- forward and input gradient ---- */
 
-static gt_status conv_forward(gt_backend *be, const gt_op_call *call, int relu, gt_error *err) {
+gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
+  int relu = (call->flags & GT_CALL_RELU) != 0;
   conv_geom g;
   gt_status st = conv_check(call, &g, err);
   if (st == GT_OK) st = gt_cpu_check_scratch(call, scratch_need(be, &g), err);
@@ -207,7 +209,7 @@ static gt_status conv_forward(gt_backend *be, const gt_op_call *call, int relu, 
   if (g.s.ohw == 0 || g.s.mg == 0 || tasks == 0) return GT_OK;
   gt_cpu_direct d;
   if (direct_geom(be, &g, 0, &d)) {
-    direct_pass(be, &g, &d, 0, x, NULL, wt, bias, relu, y, scratch);
+    direct_pass(be, &g, &d, 0, 0, x, NULL, wt, bias, relu, y, scratch);
     return GT_OK;
   }
 
@@ -248,9 +250,10 @@ static gt_status conv_forward(gt_backend *be, const gt_op_call *call, int relu, 
   return GT_OK;
 }
 
-/* relu: call->out is the fused ReLU's output; dy = grad_out * relu'(out). */
-static gt_status conv_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
-                               gt_tensor *const *grad_in, int relu, gt_error *err) {
+/* GT_CALL_RELU: call->out is the fused ReLU's output; dy = grad_out * relu'(out). */
+gt_status gt_cpu_conv_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
+                               gt_tensor *const *grad_in, gt_error *err) {
+  int relu = (call->flags & GT_CALL_RELU) != 0, write = (call->flags & GT_CALL_WRITE_GRAD) != 0;
   conv_geom g;
   gt_status st = conv_check(call, &g, err);
   if (st == GT_OK) st = gt_cpu_check_backward(call, 2, 3, grad_out, grad_in, err);
@@ -265,7 +268,7 @@ static gt_status conv_backward(gt_backend *be, const gt_op_call *call, const gt_
   if (g.s.ohw == 0 || g.s.mg == 0 || g.s.kc == 0 || tasks == 0) return GT_OK; /* nothing flows back */
   gt_cpu_direct d;
   if (direct_geom(be, &g, 1, &d)) {
-    direct_pass(be, &g, &d, 1, dy, y, wt, NULL, 0, dx, scratch);
+    direct_pass(be, &g, &d, 1, !write, dy, y, wt, NULL, 0, dx, scratch);
     return GT_OK;
   }
   float *masked = scratch + nt * slice; /* per thread dy_slice floats: dy * relu'(y) of one group */
@@ -276,6 +279,7 @@ static gt_status conv_backward(gt_backend *be, const gt_op_call *call, const gt_
       int64_t n = t / g.s.groups, grp = t % g.s.groups, at = (n * g.s.m + grp * g.s.mg) * g.s.ohw;
       float *dxg = dx + (n * g.s.c + grp * g.s.cg) * g.s.h * g.s.w;
       const float *wg = wt + grp * g.s.mg * g.s.kc, *dyg = dy + at;
+      if (write) memset(dxg, 0, (size_t)(g.s.cg * g.s.h * g.s.w) * sizeof(float));
       if (y) {
         float *own = masked + (int64_t)omp_get_thread_num() * dy_slice;
         mask_block(&g, dyg, y + at, own, 0, g.s.ohw);
@@ -305,30 +309,16 @@ static gt_status conv_backward(gt_backend *be, const gt_op_call *call, const gt_
     for (int64_t b = 0; b < blocks; b++) {
       int64_t j0 = b * width, cols = g.s.ohw - j0 < width ? g.s.ohw - j0 : width;
       if (y) mask_block(&g, dy + at, y + at, masked, j0, cols);
+      if (write && g.s.pointwise) zero_block(dxg, g.s.kc, g.s.ohw, j0, cols);
       gemm_backward(&g, wg, dyg, dcol, g.s.pointwise, j0, cols);
     }
     if (!g.s.pointwise) {
 #pragma omp for schedule(static)
-      for (int64_t c = 0; c < g.s.cg; c++) gt_cpu_col2im(&g.patch, dcol, g.s.ohw, c, c + 1, dxg);
+      for (int64_t c = 0; c < g.s.cg; c++) {
+        if (write) memset(dxg + c * g.s.h * g.s.w, 0, (size_t)(g.s.h * g.s.w) * sizeof(float));
+        gt_cpu_col2im(&g.patch, dcol, g.s.ohw, c, c + 1, dxg);
+      }
     }
   }
   return GT_OK;
-}
-
-gt_status gt_cpu_conv_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
-  return conv_forward(be, call, 0, err);
-}
-
-gt_status gt_cpu_conv_relu_forward(gt_backend *be, const gt_op_call *call, gt_error *err) {
-  return conv_forward(be, call, 1, err);
-}
-
-gt_status gt_cpu_conv_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
-                               gt_tensor *const *grad_in, gt_error *err) {
-  return conv_backward(be, call, grad_out, grad_in, 0, err);
-}
-
-gt_status gt_cpu_conv_relu_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
-                                    gt_tensor *const *grad_in, gt_error *err) {
-  return conv_backward(be, call, grad_out, grad_in, 1, err);
 }

@@ -40,20 +40,6 @@
 #define GT_AVX2 __attribute__((target("avx2,fma")))
 #define GT_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 
-int gt_cpu_direct_supported(void) {
-  static int known = -1;
-  int v;
-#pragma omp atomic read
-  v = known;
-  if (v < 0) {
-    __builtin_cpu_init();
-    v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#pragma omp atomic write
-    known = v;
-  }
-  return v;
-}
-
 static int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
 
 int gt_cpu_direct_geom(int64_t cin, int64_t ih, int64_t iw, int64_t cout, int64_t oh, int64_t ow, int64_t kh,

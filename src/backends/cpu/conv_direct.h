@@ -21,9 +21,6 @@ typedef struct gt_cpu_direct {
   int64_t ps;     /* floats per plane */
 } gt_cpu_direct;
 
-/* 1 when this CPU runs the kernels (AVX2 and FMA); checked once. */
-int gt_cpu_direct_supported(void);
-
 /* Fills d; returns 0 when the shapes are outside what the kernels do (a pad beyond the kernel's
  * reach on either side, which the transposed pass could not express; empty sizes). */
 int gt_cpu_direct_geom(int64_t cin, int64_t ih, int64_t iw, int64_t cout, int64_t oh, int64_t ow, int64_t kh,

@@ -79,10 +79,16 @@ GT_CPU_DECLARE_OP(softmax);   /* softmax.c */
 
 #undef GT_CPU_DECLARE_OP
 
-/* conv.c: Conv with a fused ReLU (gt_backend_iface.forward_relu / backward_relu). */
-gt_status gt_cpu_conv_relu_forward(gt_backend *be, const gt_op_call *call, gt_error *err);
-gt_status gt_cpu_conv_relu_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
-                                    gt_tensor *const *grad_in, gt_error *err);
+/* 1 when this CPU has AVX2 and FMA (checked once): the direct conv kernels and the 2x2 MaxPool
+ * take their AVX2 versions (conv_direct.c). */
+int gt_cpu_has_avx2_fma(void);
+
+/* pool_2x2.c: MaxPool 2x2 stride 2 on one plane x [h, w] -> y [oh_len, ow_len] (2*oh_len <= h,
+ * 2*ow_len <= w), and its backward: dx [h, w] += the gradient, or, with `write` (only when the
+ * windows cover the plane: 2*oh_len == h, 2*ow_len == w), dx = the gradient. */
+void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y);
+void gt_cpu_max2x2_plane_backward(const float *x, const float *dy, int64_t h, int64_t w, int64_t oh_len,
+                                  int64_t ow_len, int write, float *dx);
 
 /* conv.c: scratch for one call (per-thread column buffers). */
 size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call);
