@@ -45,6 +45,11 @@ int gt_cpu_has_avx2_fma(void) {
   return v;
 }
 
+int gt_cpu_avx2(const gt_backend *be) {
+  const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
+  return ctx && ctx->avx2 && gt_cpu_has_avx2_fma();
+}
+
 int gt_cpu_threads(const gt_backend *be) {
   const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
   return ctx && ctx->n_threads > 0 ? ctx->n_threads : 1;
@@ -194,6 +199,7 @@ static const gt_backend_iface cpu_iface = {
         {
             [GT_OP_CONV] = GT_CALL_RELU | GT_CALL_WRITE_GRAD,
             [GT_OP_MAXPOOL] = GT_CALL_WRITE_GRAD,
+            [GT_OP_LINEAR] = GT_CALL_WRITE_GRAD,
             [GT_OP_RELU] = GT_CALL_WRITE_GRAD,
             [GT_OP_LEAKY_RELU] = GT_CALL_WRITE_GRAD,
             [GT_OP_SIGMOID] = GT_CALL_WRITE_GRAD,
@@ -241,7 +247,7 @@ gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err) 
   }
   ctx->n_threads = n_threads > 0 ? n_threads : omp_get_max_threads();
   if (ctx->n_threads < 1) ctx->n_threads = 1;
-  ctx->conv_direct = 1;
+  ctx->avx2 = 1;
   /* The scheme above: BLAS runs inside OpenMP threads, one core each. */
   openblas_set_num_threads(1);
   warm_up_blas(ctx->n_threads);

@@ -6,7 +6,7 @@
  *   dcol [Kc, OH*OW] = W_g^T . dy[n, g*Mg ..],  dx[n, g*Cg ..] += col2im(dcol)
  * A 1x1 kernel with unit strides and no padding skips im2col: col is x itself.
  * Other unit-stride convs run the direct AVX2 kernels of conv_direct.c instead when the CPU has
- * them (no column matrix at all; ctx->conv_direct = 0 forces im2col, for tests).
+ * them (no column matrix at all; gt_cpu_avx2).
  * Call flags (gauntlet/backend.h): GT_CALL_RELU (a Relu fused by the executor: forward writes
  * relu(conv(x)); backward reads the Relu's output as call->out and its gradient as grad_out and
  * uses grad_out * relu'(out) as dy) and GT_CALL_WRITE_GRAD (backward writes dx).
@@ -52,11 +52,10 @@ static int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
 
 /* The direct kernels' geometry for the forward (dir 0) or the input gradient (dir 1), or 0 when
  * the direct path does not apply: strides other than 1, 1x1 kernels (already one sgemm without
- * im2col), a CPU without AVX2 + FMA, or ctx->conv_direct off. */
+ * im2col), or no AVX2 kernels (gt_cpu_avx2). */
 static int direct_geom(const gt_backend *be, const conv_geom *cg, int dir, gt_cpu_direct *d) {
   const gt_op_conv_geom *g = &cg->s;
-  const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
-  if (!ctx || !ctx->conv_direct || g->sh != 1 || g->sw != 1 || g->pointwise || !gt_cpu_has_avx2_fma()) return 0;
+  if (g->sh != 1 || g->sw != 1 || g->pointwise || !gt_cpu_avx2(be)) return 0;
   if (dir == 0) return gt_cpu_direct_geom(g->cg, g->h, g->w, g->mg, g->oh, g->ow, g->kh, g->kw, g->dh, g->dw, g->pt, g->pl, d);
   return gt_cpu_direct_geom(g->mg, g->oh, g->ow, g->cg, g->h, g->w, g->kh, g->kw, g->dh, g->dw,
                             (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl, d);

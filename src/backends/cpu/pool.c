@@ -161,13 +161,13 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
   int64_t planes = g.n * g.c;
-  int fast = pool_is_2x2(&g);
+  int fast = pool_is_2x2(&g), avx2 = gt_cpu_avx2(be);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     float *y = call->out->data + nc * g.oh * g.ow;
     if (fast) {
-      gt_cpu_max2x2_plane(x, g.h, g.w, g.oh, g.ow, y);
+      gt_cpu_max2x2_plane(x, g.h, g.w, g.oh, g.ow, avx2, y);
       continue;
     }
     for (int64_t oh = 0; oh < g.oh; oh++) {
@@ -192,7 +192,7 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
   int64_t planes = g.n * g.c;
-  int fast = pool_is_2x2(&g), write = (call->flags & GT_CALL_WRITE_GRAD) != 0;
+  int fast = pool_is_2x2(&g), write = (call->flags & GT_CALL_WRITE_GRAD) != 0, avx2 = gt_cpu_avx2(be);
   int covers = fast && 2 * g.oh == g.h && 2 * g.ow == g.w;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
@@ -201,7 +201,7 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
     float *dx = grad_in[0]->data + nc * g.h * g.w;
     if (write && !covers) memset(dx, 0, (size_t)(g.h * g.w) * sizeof(float));
     if (fast) {
-      gt_cpu_max2x2_plane_backward(x, dy, g.h, g.w, g.oh, g.ow, write && covers, dx);
+      gt_cpu_max2x2_plane_backward(x, dy, g.h, g.w, g.oh, g.ow, write && covers, avx2, dx);
       continue;
     }
     for (int64_t oh = 0; oh < g.oh; oh++) {

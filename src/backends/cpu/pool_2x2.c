@@ -6,7 +6,7 @@
  * (which only differs from leaving them alone on a -0 cell: it becomes +0, an equal value).
  *
  * Two versions with the same values: portable loops the compiler vectorises (SSE2), and AVX2
- * (CPUs with gt_cpu_has_avx2_fma): 8 windows per vector, the even and odd input columns split by
+ * (gt_cpu_avx2): 8 windows per vector, the even and odd input columns split by
  * shuffles. There a row's last windows (OW not a multiple of 8) still take a whole vector when its
  * loads and stores stay inside the plane: the extra lanes read the next rows, their outputs land
  * on cells of later rows (rewritten after) and their gradients are 0 (dy lanes masked), so only
@@ -155,8 +155,8 @@ GT_AVX2 static void plane_backward_avx2(const float *x, const float *dy, int64_t
 
 /* ---- entry points ---- */
 
-void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y) {
-  if (gt_cpu_has_avx2_fma()) {
+void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, int avx2, float *y) {
+  if (avx2) {
     plane_avx2(x, h, w, oh_len, ow_len, y);
     return;
   }
@@ -164,8 +164,8 @@ void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, i
 }
 
 void gt_cpu_max2x2_plane_backward(const float *x, const float *dy, int64_t h, int64_t w, int64_t oh_len,
-                                  int64_t ow_len, int write, float *dx) {
-  if (gt_cpu_has_avx2_fma()) {
+                                  int64_t ow_len, int write, int avx2, float *dx) {
+  if (avx2) {
     plane_backward_avx2(x, dy, h, w, oh_len, ow_len, write, dx);
     return;
   }
