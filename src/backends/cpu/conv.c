@@ -16,6 +16,12 @@
  * scratch) and a single-threaded sgemm. Smaller batches are split inside each sample instead:
  * im2col and col2im by channels, the sgemm by fixed blocks of output columns. Both splits
  * depend on the shapes only, so results do not depend on the number of threads. */
+/* The fused ReLU's selects (relu_block, mask_block) may be if-converted, so that they vectorise:
+ * no FP traps are ever enabled here (see unary.c). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "cpu_ops.h"
 #include "backends/op_layout.h"
 #include "conv_direct.h"
