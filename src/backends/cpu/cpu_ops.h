@@ -88,9 +88,9 @@ int gt_cpu_avx2(const gt_backend *be);
 
 /* pool_2x2.c: MaxPool 2x2 stride 2 on one plane x [h, w] -> y [oh_len, ow_len] (2*oh_len <= h,
  * 2*ow_len <= w), and its backward: dx [h, w] += the gradient, or, with `write` (only when the
- * windows cover the plane: 2*oh_len == h, 2*ow_len == w), dx = the gradient. `avx2`: take the
- * AVX2 version (gt_cpu_avx2). */
-void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, int avx2, float *y);
+ * windows cover the plane: 2*oh_len == h, 2*ow_len == w), dx = the gradient. `avx2`: the backward
+ * takes its AVX2 version (gt_cpu_avx2). */
+void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y);
 void gt_cpu_max2x2_plane_backward(const float *x, const float *dy, int64_t h, int64_t w, int64_t oh_len,
                                   int64_t ow_len, int write, int avx2, float *dx);
 

@@ -161,13 +161,13 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   gt_status st = pool_check(call, &g, err);
   if (st != GT_OK) return st;
   int64_t planes = g.n * g.c;
-  int fast = pool_is_2x2(&g), avx2 = gt_cpu_avx2(be);
+  int fast = pool_is_2x2(&g);
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     float *y = call->out->data + nc * g.oh * g.ow;
     if (fast) {
-      gt_cpu_max2x2_plane(x, g.h, g.w, g.oh, g.ow, avx2, y);
+      gt_cpu_max2x2_plane(x, g.h, g.w, g.oh, g.ow, y);
       continue;
     }
     for (int64_t oh = 0; oh < g.oh; oh++) {

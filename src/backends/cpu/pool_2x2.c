@@ -5,13 +5,15 @@
  * NaN), as in pool.c's general loops; backward adds dy there and +0 to the window's other cells
  * (which only differs from leaving them alone on a -0 cell: it becomes +0, an equal value).
  *
- * Two versions with the same values: portable loops the compiler vectorises (SSE2), and AVX2
- * (gt_cpu_avx2): 8 windows per vector, the even and odd input columns split by
- * shuffles. There a row's last windows (OW not a multiple of 8) still take a whole vector when its
- * loads and stores stay inside the plane: the extra lanes read the next rows, their outputs land
- * on cells of later rows (rewritten after) and their gradients are 0 (dy lanes masked), so only
- * +0 is added there, or, when writing, 0 is written to cells written again after. Otherwise the
- * portable loop finishes the row. */
+ * Two versions of the backward with the same values: portable loops the compiler vectorises
+ * (SSE2), and AVX2 (gt_cpu_avx2): 8 windows per vector, the even and odd input columns split by
+ * shuffles. (An AVX2 forward was slower than the portable one on Zen 1: 1.45 against 1.19 us per
+ * sample of 8 x 28 x 28; the backward, writing, 2.3 against 3.0.) There a row's last windows (OW
+ * not a multiple of 8) still take a whole vector when its
+ * loads and stores stay inside the plane: the extra lanes read the next rows and their gradients
+ * are 0 (dy lanes masked), so only +0 is added to the cells of later rows they land on, or, when
+ * writing, 0 is written to cells written again after. Otherwise the portable loop finishes the
+ * row. */
 /* Float compares may be if-converted (no FP traps are ever enabled here): see unary.c. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math")
@@ -65,18 +67,24 @@ static void max2x2_row_backward(const float *r0, const float *r1, const float *d
 #define GT_AVX2 __attribute__((target("avx2,fma")))
 #define GT_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) static inline
 
-/* Even and odd floats of p[0 .. 16), in order. */
+/* Even and odd floats of p[0 .. 16), in the order of windows 0 1 4 5 | 2 3 6 7: shuffles within
+ * 128-bit halves only (a lane-crossing permute costs several cycles on Zen 1; one per vector of
+ * dy puts it in that order instead, see in_window_order). */
 GT_AVX2_INLINE void split(const float *p, __m256 *even, __m256 *odd) {
   __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
-  *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
-  *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
+  *even = _mm256_shuffle_ps(lo, hi, 0x88);
+  *odd = _mm256_shuffle_ps(lo, hi, 0xDD);
 }
 
-/* p[0 .. 16) (+)= interleave(even, odd): += unless `write`. */
+/* Windows 0..7 to (or from: the permutation is its own inverse) the order 0 1 4 5 | 2 3 6 7. */
+GT_AVX2_INLINE __m256 in_window_order(__m256 v) {
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
+}
+
+/* p[0 .. 16) (+)= the floats of even and odd (windows in split's order) interleaved back: the
+ * unpacks within halves give cells 0..7 and 8..15 in order. += unless `write`. */
 GT_AVX2_INLINE void put_merged(float *p, __m256 even, __m256 odd, int write) {
-  __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xD8));
-  __m256 o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odd), 0xD8));
-  __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
+  __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
   if (!write) {
     lo = _mm256_add_ps(_mm256_loadu_ps(p), lo);
     hi = _mm256_add_ps(_mm256_loadu_ps(p + 8), hi);
@@ -96,27 +104,9 @@ static int64_t vector_end(int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, 
   int64_t o = ow_len / 8 * 8;
   if (o == ow_len) return o;
   /* one more, partial, vector: its loads (input rows 2oh, 2oh+1 and the next ones; dy) and
-   * stores (y; dx) must stay inside the plane */
+   * stores (dx) must stay inside the plane */
   int in_plane = (2 * oh + 1) * w + 2 * (o + 8) <= h * w && oh * ow_len + o + 8 <= oh_len * ow_len;
   return in_plane ? ow_len : o;
-}
-
-GT_AVX2 static void plane_avx2(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y) {
-  for (int64_t oh = 0; oh < oh_len; oh++) {
-    const float *r0 = x + 2 * oh * w, *r1 = r0 + w;
-    float *yr = y + oh * ow_len;
-    int64_t end = vector_end(h, w, oh_len, ow_len, oh), o = 0;
-    for (; o < end; o += 8) {
-      __m256 a, b, c, e;
-      split(r0 + 2 * o, &a, &b);
-      split(r1 + 2 * o, &c, &e);
-      /* best = tap > best ? tap : best, taps in window order: max_ps(tap, best) is exactly that */
-      __m256 best = _mm256_max_ps(b, a);
-      best = _mm256_max_ps(c, best);
-      _mm256_storeu_ps(yr + o, _mm256_max_ps(e, best));
-    }
-    max2x2_row(r0 + 2 * o, r1 + 2 * o, ow_len - o, yr + o);
-  }
 }
 
 /* Windows [o, o + 8) of one row pair (lanes past ow_len get dy = 0). */
@@ -125,7 +115,7 @@ GT_AVX2_INLINE void windows_backward(const float *r0, const float *r1, const flo
   __m256 a, b, c, e;
   split(r0 + 2 * o, &a, &b);
   split(r1 + 2 * o, &c, &e);
-  __m256 g = _mm256_and_ps(_mm256_loadu_ps(g_row + o), first_lanes(ow_len - o));
+  __m256 g = in_window_order(_mm256_and_ps(_mm256_loadu_ps(g_row + o), first_lanes(ow_len - o)));
   __m256 m1 = _mm256_cmp_ps(b, a, _CMP_GT_OQ), best1 = _mm256_blendv_ps(a, b, m1);
   __m256 m2 = _mm256_cmp_ps(c, best1, _CMP_GT_OQ), best2 = _mm256_blendv_ps(best1, c, m2);
   __m256 m3 = _mm256_cmp_ps(e, best2, _CMP_GT_OQ);
@@ -155,11 +145,7 @@ GT_AVX2 static void plane_backward_avx2(const float *x, const float *dy, int64_t
 
 /* ---- entry points ---- */
 
-void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, int avx2, float *y) {
-  if (avx2) {
-    plane_avx2(x, h, w, oh_len, ow_len, y);
-    return;
-  }
+void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y) {
   for (int64_t oh = 0; oh < oh_len; oh++) max2x2_row(x + 2 * oh * w, x + (2 * oh + 1) * w, ow_len, y + oh * ow_len);
 }
 
