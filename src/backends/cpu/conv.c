@@ -155,10 +155,9 @@ static void mask_block(const conv_geom *g, const float *dy_g, const float *y_g, 
 /* ---- the direct path (conv_direct.c) ---- */
 
 /* Forward (dir 0: in = x, out = y) or input gradient (dir 1: in = dy, out = dx, added when
- * `add`, else written). Large
- * batches (and the combine layout, which needs whole samples): one (sample, group) task per
- * thread at a time; small ones: every thread builds the sample's planes in its own slice and
- * takes its share of the tiles (fixed by the shapes). */
+ * `add`, else written). Large batches (and the combine layout, which needs whole samples): one
+ * (sample, group) task per thread at a time; small ones: every thread builds the sample's planes
+ * in its own slice and takes its share of the tiles (fixed by the shapes). */
 static void direct_pass(gt_backend *be, const conv_geom *g, const gt_cpu_direct *d, int dir, int add, const float *in,
                         const float *mask, const float *wt, const float *bias, int relu, float *out, float *scratch) {
   const gt_op_conv_geom *s = &g->s;
