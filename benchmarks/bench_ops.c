@@ -2,8 +2,9 @@
  * input backward at batch 1, 32 and 256 for two 3x3 convolutions (16->32 on 14x14, 1->8 on
  * 28x28), of a small conv model through the graph executor at batch 256, and of one large
  * cblas_sgemm (1024^3) measured in the same run as the machine's reference rate. It also times
- * the threading scheme the backend did NOT choose (one batched im2col + one threaded sgemm per
- * conv, see src/backends/cpu/backend.c), so the choice can be re-checked on any machine.
+ * what the backend did NOT choose, so the choices can be re-checked on any machine: the portable
+ * paths (im2col + sgemm, ctx->avx2 off) next to the AVX2 kernels on CPUs that have them, and the
+ * threading scheme of one batched im2col + one threaded sgemm per conv (src/backends/cpu/backend.c).
  * Prints a Markdown table.   Usage: bench_ops [threads [cpu-time]]   (default: all cores, wall time) */
 #include <cblas.h>
 #include <omp.h>
@@ -101,7 +102,13 @@ static void conv_setup(conv_run *r, gt_backend *be, int64_t n, int64_t c, int64_
   r->in[0] = &r->x, r->in[1] = &r->w, r->in[2] = &r->b;
   r->grad_in[0] = &r->dx;
   r->call = (gt_op_call){.node = &r->node, .in = r->in, .out = &r->y};
+  /* scratch for both paths (bench_ops times the portable one too) */
+  gt_cpu_ctx *ctx = be->ctx;
+  ctx->avx2 = 0;
   size_t bytes = be->iface->scratch_bytes[GT_OP_CONV](be, &r->call);
+  ctx->avx2 = 1;
+  size_t avx2_bytes = be->iface->scratch_bytes[GT_OP_CONV](be, &r->call);
+  if (avx2_bytes > bytes) bytes = avx2_bytes;
   r->call.scratch = bytes ? alloc_floats((int64_t)(bytes / sizeof(float)) + 1) : NULL;
   r->call.scratch_bytes = bytes;
   /* The alternative scheme: col [C*9, N*H*W] and one [max(M, C*9), N*H*W] work matrix. */
@@ -283,7 +290,9 @@ int main(int argc, char **argv) {
   /* The reference rate is measured first and again last; the better of the two counts, so a busy
    * moment cannot flatter the ratios. */
   double peak = sgemm_gflops(nt), peak1 = sgemm_gflops(1);
-  row rows[16];
+  row rows[32];
+  gt_cpu_ctx *ctx = be->ctx;
+  int both = gt_cpu_has_avx2_fma(); /* also time the portable paths */
   int n_rows = 0;
 
   static const struct { const char *name; int64_t c, h, w, m; } convs[] = {
@@ -301,6 +310,15 @@ int main(int argc, char **argv) {
       rw->batch = r.n;
       rw->fwd = flops1 * (double)r.n / time_call(conv_forward, &r) / 1e9;
       rw->fwd_bwd = 2.0 * flops1 * (double)r.n / time_call(conv_forward_backward, &r) / 1e9;
+      if (both) {
+        ctx->avx2 = 0;
+        rw = &rows[n_rows++];
+        snprintf(rw->what, sizeof rw->what, "%s (portable path: im2col + sgemm)", convs[k].name);
+        rw->batch = r.n;
+        rw->fwd = flops1 * (double)r.n / time_call(conv_forward, &r) / 1e9;
+        rw->fwd_bwd = 2.0 * flops1 * (double)r.n / time_call(conv_forward_backward, &r) / 1e9;
+        ctx->avx2 = 1;
+      }
       if (r.n == 256) {
         /* The scheme not chosen: BLAS threads on, one big sgemm. */
         openblas_set_num_threads(nt);
@@ -322,19 +340,24 @@ int main(int argc, char **argv) {
     return 1;
   }
   model_run mr = {NULL, NULL, NULL, NULL, 256};
-  check(gt_model_create(g, be, mr.n, &mr.model, &err), &err);
   mr.x = alloc_floats(mr.n * 784);
   mr.dx = alloc_floats(mr.n * 784);
   mr.labels = malloc((size_t)mr.n * sizeof(int32_t));
   if (!mr.labels) return 1;
   fill(mr.x, mr.n * 784, 13);
   for (int64_t i = 0; i < mr.n; i++) mr.labels[i] = (int32_t)(i % 10);
-  row *rw = &rows[n_rows++];
-  snprintf(rw->what, sizeof rw->what, "conv model (conv 1->16, pool, conv 16->32, pool, linear; executor + CE loss)");
-  rw->batch = mr.n;
-  rw->fwd = 2.0 * (double)macs * (double)mr.n / time_call(model_forward, &mr) / 1e9;
-  rw->fwd_bwd = 4.0 * (double)macs * (double)mr.n / time_call(model_forward_backward, &mr) / 1e9;
-  gt_model_free(mr.model);
+  for (int portable = 0; portable <= both; portable++) {
+    ctx->avx2 = !portable; /* before the model reserves its scratch */
+    check(gt_model_create(g, be, mr.n, &mr.model, &err), &err);
+    row *rw = &rows[n_rows++];
+    snprintf(rw->what, sizeof rw->what, "conv model (conv 1->16, pool, conv 16->32, pool, linear; executor + CE loss)%s",
+             portable ? ", portable paths" : "");
+    rw->batch = mr.n;
+    rw->fwd = 2.0 * (double)macs * (double)mr.n / time_call(model_forward, &mr) / 1e9;
+    rw->fwd_bwd = 4.0 * (double)macs * (double)mr.n / time_call(model_forward_backward, &mr) / 1e9;
+    gt_model_free(mr.model);
+  }
+  ctx->avx2 = 1;
   gt_graph_free(g);
   free(mr.x), free(mr.dx), free(mr.labels);
 
@@ -349,8 +372,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n_rows; i++)
     printf("| %s | %lld | %.1f | %.1f | %.0f%% |\n", rows[i].what, (long long)rows[i].batch, rows[i].fwd,
            rows[i].fwd_bwd, 100.0 * rows[i].fwd_bwd / peak);
-  printf("\nGFLOP/s count 2 x multiply-adds; forward + input backward counts the forward and the input-gradient "
-         "sgemm (twice the forward). The last column divides by the %d-thread sgemm rate (the better of a "
+  printf("\nGFLOP/s count 2 x multiply-adds of the layers' formulas (not im2col, padding or tile waste); forward + "
+         "input backward counts the forward and the input gradient (as many multiply-adds again). The last column divides by the %d-thread sgemm rate (the better of a "
          "measurement before and one after the rest). Each figure is the best of many short rounds.\n", nt);
   gt_backend_free(be);
   return 0;

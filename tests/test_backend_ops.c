@@ -406,7 +406,7 @@ static void run_case(gt_backend *be, const op_case *c, const shape *in, int n_in
   }
   gt_tensor_init(&tout, dev_buf(be, "output", NULL, (size_t)out->numel * 4), out->ndim, out->dims);
   gt_tensor_init(&tdy, dev_buf(be, "grad_out", dy, (size_t)out->numel * 4), out->ndim, out->dims);
-  gt_op_call call = {&node, pin, &tout, NULL, 0};
+  gt_op_call call = {&node, pin, &tout, NULL, 0, 0};
   if (be->iface->scratch_bytes[c->op]) {
     call.scratch_bytes = be->iface->scratch_bytes[c->op](be, &call);
     if (call.scratch_bytes) call.scratch = dev_buf(be, "scratch", NULL, call.scratch_bytes);

@@ -2,19 +2,27 @@
  * input gradients for several shapes per op (odd sizes, groups, strides, dilations, asymmetric
  * padding, broadcasting variants, tie-heavy data, batch 1 and 7), within a normalised error
  *   max |cpu - ref| / (max |ref| + 1e-6) <= 1e-5,
- * and bit-identical results between a 1-thread and a 2-thread cpu backend. Every buffer carries a
- * guard tail that must come back untouched, gradients start non-zero (backward must ADD), and a
- * small conv model runs end to end through the graph executor on both backends. */
+ * and bit-identical results between a 1-thread and a 2-thread cpu backend. Every op runs on both
+ * of the cpu backend's paths (its AVX2 kernels when the CPU has them, and the portable ones). Every
+ * combination of the call flags an op takes is checked too: GT_CALL_RELU against ref's op then
+ * Relu, GT_CALL_WRITE_GRAD against ref's gradient from zero. Every buffer carries a guard tail
+ * that must come back untouched, gradients start non-zero (backward must ADD, or overwrite), and
+ * a small conv model runs end to end through the graph executor on both backends, with the
+ * executor's fusion plan checked on its own. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/cpu_ops.h"
 #include "gauntlet/backend.h"
 #include "gauntlet/graph.h"
+#include "gauntlet/hd/activation.h"
 #include "gauntlet/model.h"
+#include "gauntlet/model_train.h"
 #include "gt_test.h"
+#include "model/fuse.h"
 
 #define MAX_IN 4
 #define GUARD 16          /* floats after every buffer that no op may write */
@@ -22,6 +30,8 @@
 #define TOL 1e-5
 
 static gt_backend *g_ref, *g_cpu1, *g_cpu2;
+/* The cpu backend with its AVX2 kernels off (the portable paths), 1 and 2 threads. */
+static gt_backend *g_portable1, *g_portable2;
 
 enum { DATA_UNIFORM, DATA_AWAY_FROM_ZERO, DATA_STEPS };
 
@@ -131,8 +141,10 @@ static int guard_intact(const float *f, int64_t n) {
   return 1;
 }
 
-/* Runs forward then backward of the case on one backend with the given host data. */
-static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const float *dy, float *const *dx0) {
+/* Runs forward then backward of the case on one backend with the given host data and call flags
+ * (GT_CALL_*). */
+static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const float *dy, float *const *dx0,
+                        unsigned flags) {
   op_result r;
   memset(&r, 0, sizeof r);
   gt_error err = {0};
@@ -159,7 +171,7 @@ static op_result run_on(gt_backend *be, const op_case *c, float *const *x, const
   ddy = dev_alloc(be, out_n, dy);
   gt_tensor_init(&tout, dout, c->out_ndim, c->out_shape);
   gt_tensor_init(&tdy, ddy, c->out_ndim, c->out_shape);
-  gt_op_call call = {.node = &c->node, .in = in_ptrs, .out = &tout, .scratch = NULL, .scratch_bytes = 0};
+  gt_op_call call = {.node = &c->node, .in = in_ptrs, .out = &tout, .scratch = NULL, .scratch_bytes = 0, .flags = flags};
   gt_op_scratch_fn sfn = be->iface->scratch_bytes[c->node.op];
   if (sfn) {
     size_t bytes = sfn(be, &call);
@@ -205,10 +217,56 @@ static void result_free(op_result *r) {
   for (int i = 0; i < MAX_IN; i++) free(r->dx[i]);
 }
 
+/* One cpu result against the expected one (within TOL) and its 2-thread twin (same bytes). */
+static void compare(const op_case *c, const char *how, const op_result *want, const op_result *one,
+                    const op_result *two) {
+  int64_t out_n = numel_of(c->out_ndim, c->out_shape);
+  double e = norm_err(one->y, want->y, out_n);
+  GT_CHECK(e <= TOL, "%s%s: forward error %.3g", c->name, how, e);
+  GT_CHECK(memcmp(one->y, two->y, (size_t)out_n * sizeof(float)) == 0, "%s%s: forward differs between 1 and 2 threads",
+           c->name, how);
+  for (int i = 0; i < c->n_in; i++) {
+    if (!c->grad[i]) continue;
+    int64_t n = numel_of(c->in_ndim[i], c->in_shape[i]);
+    e = norm_err(one->dx[i], want->dx[i], n);
+    GT_CHECK(e <= TOL, "%s%s: gradient %d error %.3g", c->name, how, i, e);
+    GT_CHECK(memcmp(one->dx[i], two->dx[i], (size_t)n * sizeof(float)) == 0,
+             "%s%s: gradient %d differs between 1 and 2 threads", c->name, how, i);
+  }
+}
+
+/* Runs a case on a 1- and a 2-thread cpu backend and compares with `want`. */
+static void check_pair(const op_case *c, const char *how, gt_backend *one_be, gt_backend *two_be, float *const *x,
+                       const float *dy, float *const *dx0, unsigned flags, const op_result *want) {
+  op_result one = run_on(one_be, c, x, dy, dx0, flags), two = run_on(two_be, c, x, dy, dx0, flags);
+  if (one.ok && two.ok) compare(c, how, want, &one, &two);
+  result_free(&one);
+  result_free(&two);
+}
+
+/* What ref gives for a call with these flags: GT_CALL_RELU as the op then a Relu (y = relu(z),
+ * the gradient of dy * relu'(z) through the op), GT_CALL_WRITE_GRAD as gradients from zero. */
+static op_result ref_expected(const op_case *c, float *const *x, const float *dy, float *const *dx0, float *const *zeros,
+                              unsigned flags) {
+  float *const *start = flags & GT_CALL_WRITE_GRAD ? zeros : dx0;
+  if (!(flags & GT_CALL_RELU)) return run_on(g_ref, c, x, dy, start, 0);
+  int64_t out_n = numel_of(c->out_ndim, c->out_shape);
+  op_result plain = run_on(g_ref, c, x, dy, start, 0), want = {0};
+  float *masked = malloc((size_t)(out_n + 1) * sizeof(float));
+  if (plain.ok && masked) {
+    for (int64_t k = 0; k < out_n; k++) masked[k] = dy[k] * gt_relu_grad(plain.y[k]);
+    want = run_on(g_ref, c, x, masked, start, 0);
+    for (int64_t k = 0; want.ok && k < out_n; k++) want.y[k] = gt_relu(want.y[k]);
+  }
+  free(masked);
+  result_free(&plain);
+  return want;
+}
+
 /* The whole comparison for one case. */
 static void check_case(const op_case *c) {
   uint64_t seed = hash_str(c->name);
-  float *x[MAX_IN] = {0}, *dx0[MAX_IN] = {0};
+  float *x[MAX_IN] = {0}, *dx0[MAX_IN] = {0}, *zeros[MAX_IN] = {0};
   int64_t out_n = numel_of(c->out_ndim, c->out_shape);
   float *dy = malloc((size_t)(out_n + 1) * sizeof(float));
   int alloc_ok = dy != NULL;
@@ -216,37 +274,35 @@ static void check_case(const op_case *c) {
     int64_t n = numel_of(c->in_ndim[i], c->in_shape[i]);
     x[i] = malloc((size_t)(n + 1) * sizeof(float));
     dx0[i] = malloc((size_t)(n + 1) * sizeof(float));
-    alloc_ok &= x[i] && dx0[i];
+    zeros[i] = calloc((size_t)(n + 1), sizeof(float));
+    alloc_ok &= x[i] && dx0[i] && zeros[i];
     if (x[i]) fill(x[i], n, c->data_kind[i], seed + 17 * (uint64_t)i);
     if (dx0[i]) fill(dx0[i], n, DATA_UNIFORM, seed + 1000 + (uint64_t)i);
   }
   if (dy) fill(dy, out_n, DATA_UNIFORM, seed + 99);
   if (GT_CHECK(alloc_ok, "%s: out of host memory", c->name)) {
-    op_result ref = run_on(g_ref, c, x, dy, dx0);
-    op_result one = run_on(g_cpu1, c, x, dy, dx0);
-    op_result two = run_on(g_cpu2, c, x, dy, dx0);
-    if (ref.ok && one.ok && two.ok) {
-      double e = norm_err(one.y, ref.y, out_n);
-      GT_CHECK(e <= TOL, "%s: forward error %.3g", c->name, e);
-      GT_CHECK(memcmp(one.y, two.y, (size_t)out_n * sizeof(float)) == 0, "%s: forward differs between 1 and 2 threads",
-               c->name);
-      for (int i = 0; i < c->n_in; i++) {
-        if (!c->grad[i]) continue;
-        int64_t n = numel_of(c->in_ndim[i], c->in_shape[i]);
-        e = norm_err(one.dx[i], ref.dx[i], n);
-        GT_CHECK(e <= TOL, "%s: gradient %d error %.3g", c->name, i, e);
-        GT_CHECK(memcmp(one.dx[i], two.dx[i], (size_t)n * sizeof(float)) == 0,
-                 "%s: gradient %d differs between 1 and 2 threads", c->name, i);
+    /* every combination of the flags the op takes, the plain call (0) first */
+    unsigned takes = g_cpu1->iface->call_flags[c->node.op];
+    for (unsigned flags = 0; flags <= takes; flags++) {
+      if (flags & ~takes) continue;
+      char how[64];
+      snprintf(how, sizeof how, "%s%s", flags & GT_CALL_RELU ? " + relu" : "",
+               flags & GT_CALL_WRITE_GRAD ? " (writing the gradient)" : "");
+      op_result want = ref_expected(c, x, dy, dx0, zeros, flags);
+      if (GT_CHECK(want.ok, "%s%s: ref failed", c->name, how)) {
+        check_pair(c, how, g_cpu1, g_cpu2, x, dy, dx0, flags, &want);
+        char portable[80];
+        snprintf(portable, sizeof portable, "%s (portable)", how);
+        check_pair(c, portable, g_portable1, g_portable2, x, dy, dx0, flags, &want);
       }
+      result_free(&want);
     }
-    result_free(&ref);
-    result_free(&one);
-    result_free(&two);
   }
   free(dy);
   for (int i = 0; i < c->n_in; i++) {
     free(x[i]);
     free(dx0[i]);
+    free(zeros[i]);
   }
 }
 
@@ -295,11 +351,19 @@ static void test_conv(void) {
       {"conv stride 2, column blocks split rows", 2, 30, 27, 4, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 0},
       {"conv stride 1 asymmetric pads, OW == W (shifted runs)", 3, 12, 13, 4, 3, 4, 1, 1, 0, 3, 2, 0, 1, 1, 1, 1},
       {"conv dilation 1x3, OW == W, column blocks", 2, 15, 11, 3, 2, 3, 1, 1, 1, 3, 0, 3, 1, 3, 1, 0},
+      {"conv pads beyond the kernel's reach (no direct path)", 2, 5, 6, 4, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1, 1},
+      {"conv 10->10 3x3 on 14x13 groups 2 (5 channels: a part block)", 10, 14, 13, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1},
+      {"conv 3x1 kernel, 2 output channels", 3, 9, 7, 2, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1},
+      {"conv rows wider than 64, 2 output channels", 1, 5, 70, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int b = 0; b < 2; b++) conv_case(&shapes[i], g_batches[b]);
-  /* Batches 2..4 straddle the switch between the in-sample and the per-sample split. */
-  for (int64_t n = 2; n <= 4; n++) conv_case(&shapes[2], n);
+  /* Batches 2..4 straddle the switch between the in-sample and the per-sample split (im2col, and
+   * the direct path's shape 0). */
+  for (int64_t n = 2; n <= 4; n++) {
+    conv_case(&shapes[2], n);
+    conv_case(&shapes[0], n);
+  }
 }
 
 /* ---- linear ---- */
@@ -456,6 +520,9 @@ static void pool_case(gt_op_kind op, const pool_shape *s, int64_t n, int include
 static void test_pool(void) {
   static const pool_shape shapes[] = {
       {"2x2 stride 2", 3, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 14 windows a row", 3, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 7 windows a row", 2, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {"2x2 stride 2, 20 windows a row", 2, 6, 40, 3, 20, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"3x3 stride 2 pad 1, odd", 2, 9, 7, 5, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
       {"2x2 stride 2 ceil-mode output", 2, 7, 7, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
       {"2x2 stride 2 floor, odd sizes", 3, 7, 9, 3, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
@@ -846,17 +913,116 @@ static void test_model(void) {
     GT_CHECK(e <= TOL, "model input-gradient error %.3g", e);
     GT_CHECK(!memcmp(loss[1], loss[2], sizeof loss[1]) && !memcmp(dx[1], dx[2], sizeof dx[1]),
              "model results differ between 1 and 2 threads");
+    /* A sample's loss does not depend on the batch it came in: attacks re-evaluate points alone
+     * and compare. (Its gradient may, in the last bits: OpenBLAS's sgemm in Linear's backward
+     * sums differently for different row counts.) */
+    static const int alone[3] = {0, 77, N - 1};
+    for (int b = 1; b < 3; b++)
+      for (int i = 0; i < 3; i++) {
+        float one_loss, one_dx[144];
+        int s = alone[i];
+        if (model_run(bes[b], g, 1, x + s * 144, labels + s, &one_loss, one_dx))
+          GT_CHECK(one_loss == loss[b][s], "sample %d alone: loss %.9g, in the batch %.9g (%d threads)", s,
+                   (double)one_loss, (double)loss[b][s], b);
+      }
   }
+  gt_graph_free(g);
+}
+
+/* ---- the executor's fusion plan, and its guard for training passes ---- */
+
+/* x -> conv a -> relu (fusable) ; conv b -> relu, b also read by an add (not fusable) ; relu of
+ * the input (no producer) ; linear -> relu (the cpu backend offers no fused linear). */
+static void test_fusion_plan(void) {
+  gt_graph *g = gt_graph_create();
+  if (!GT_CHECK(g != NULL, "out of memory")) return;
+  int x = gt_graph_add_value(g, "x", 1, 4, SHAPE(-1, 2, 4, 4), NULL, NULL);
+  int w = add_const(g, "w", 4, SHAPE(2, 2, 3, 3), 21, 0.3f), lw = add_const(g, "lw", 2, SHAPE(3, 32), 22, 0.3f);
+  int v[9];
+  const int64_t shape4[4] = {-1, 2, 4, 4};
+  for (int i = 0; i < 9; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "v%d", i);
+    v[i] = i < 7 ? gt_graph_add_value(g, name, 1, 4, shape4, NULL, NULL)
+                 : gt_graph_add_value(g, name, 1, 2, i == 7 ? SHAPE(-1, 32) : SHAPE(-1, 3), NULL, NULL);
+  }
+  gt_conv_params same = {3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  gt_node *n0 = gt_graph_add_node(g, GT_OP_CONV, "a", 2, (const int[]){x, w}, v[0], NULL);
+  gt_graph_add_node(g, GT_OP_RELU, "relu_a", 1, (const int[]){v[0]}, v[1], NULL);
+  gt_node *n2 = gt_graph_add_node(g, GT_OP_CONV, "b", 2, (const int[]){v[1], w}, v[2], NULL);
+  gt_graph_add_node(g, GT_OP_RELU, "relu_b", 1, (const int[]){v[2]}, v[3], NULL);
+  gt_graph_add_node(g, GT_OP_ADD, "add", 2, (const int[]){v[3], v[2]}, v[4], NULL);
+  gt_graph_add_node(g, GT_OP_RELU, "relu_x", 1, (const int[]){x}, v[5], NULL);
+  gt_graph_add_node(g, GT_OP_ADD, "add2", 2, (const int[]){v[4], v[5]}, v[6], NULL);
+  gt_graph_add_node(g, GT_OP_RESHAPE, "flat", 1, (const int[]){v[6]}, v[7], NULL);
+  gt_graph_add_node(g, GT_OP_LINEAR, "fc", 2, (const int[]){v[7], lw}, v[8], NULL);
+  int last = g->n_values;
+  int out = gt_graph_add_value(g, "out", 1, 2, SHAPE(-1, 3), NULL, NULL);
+  gt_graph_add_node(g, GT_OP_RELU, "relu_fc", 1, (const int[]){v[8]}, out, NULL);
+  g->input = x;
+  g->output = out;
+  if (n0) n0->p.conv = same;
+  if (n2) n2->p.conv = same;
+  gt_error err = {0};
+  if (GT_CHECK(g->n_nodes == 10 && out == last && gt_graph_validate(g, &err) == GT_OK, "fusion graph: %s",
+               err.message)) {
+    int relu_of[10];
+    unsigned char absorbed[10];
+    gt_exec_plan_relu_fusion(g, g_cpu1, relu_of, absorbed);
+    GT_CHECK(relu_of[0] == 1 && absorbed[1], "conv a and its relu are not fused (%d)", relu_of[0]);
+    GT_CHECK(relu_of[2] == -1 && !absorbed[3], "conv b is fused though the add also reads its output");
+    GT_CHECK(!absorbed[5], "a relu of the graph input is fused");
+    GT_CHECK(relu_of[8] == -1 && !absorbed[9], "linear is fused though the cpu backend offers no linear + relu");
+    int fused = 0;
+    for (int k = 0; k < 10; k++) fused += absorbed[k];
+    GT_CHECK(fused == 1, "%d fused relus, expected 1", fused);
+    gt_exec_plan_relu_fusion(g, g_ref, relu_of, absorbed);
+    GT_CHECK(relu_of[0] == -1 && !absorbed[1], "fused on the ref backend, which takes no call flags");
+  }
+  gt_graph_free(g);
+}
+
+/* A training backward needs the Relu inputs that a fused inference forward skips: refused. */
+static void test_fusion_training_guard(void) {
+  gt_graph *g = build_model();
+  gt_error err = {0};
+  gt_model *m = NULL;
+  float *x = NULL, *dl = NULL, *dx = NULL;
+  void *p = NULL;
+  if (!GT_CHECK(g && gt_model_create(g, g_cpu1, 2, &m, &err) == GT_OK, "model: %s", err.message)) {
+    gt_graph_free(g);
+    return;
+  }
+  if (g_cpu1->iface->buffer_alloc(g_cpu1, 2 * 144 * sizeof(float), &p, &err) == GT_OK) x = p;
+  if (g_cpu1->iface->buffer_alloc(g_cpu1, 2 * 144 * sizeof(float), &p, &err) == GT_OK) dx = p;
+  if (g_cpu1->iface->buffer_alloc(g_cpu1, 2 * 10 * sizeof(float), &p, &err) == GT_OK) dl = p;
+  if (GT_CHECK(x && dx && dl, "buffers: %s", err.message)) {
+    g_cpu1->iface->fill_zero(g_cpu1, x, 2 * 144 * sizeof(float), &err);
+    g_cpu1->iface->fill_zero(g_cpu1, dl, 2 * 10 * sizeof(float), &err);
+    gt_train_binding none = {0};
+    GT_CHECK(gt_model_forward(m, x, 2, &err) == GT_OK, "forward: %s", err.message);
+    gt_status st = gt_model_train_backward(m, dl, dx, &none, &err);
+    GT_CHECK(st == GT_ERR_USAGE && strstr(err.message, "gt_model_train_forward"),
+             "training backward after an inference forward: status %d, '%s'", (int)st, err.message);
+    GT_CHECK(gt_model_backward(m, dl, dx, &err) == GT_OK, "inference backward: %s", err.message);
+  }
+  if (x) g_cpu1->iface->buffer_free(g_cpu1, x);
+  if (dx) g_cpu1->iface->buffer_free(g_cpu1, dx);
+  if (dl) g_cpu1->iface->buffer_free(g_cpu1, dl);
+  gt_model_free(m);
   gt_graph_free(g);
 }
 
 int main(void) {
   gt_error err = {0};
   if (gt_backend_ref_create(&g_ref, &err) != GT_OK || gt_backend_cpu_create(&g_cpu1, 1, &err) != GT_OK ||
-      gt_backend_cpu_create(&g_cpu2, 2, &err) != GT_OK) {
+      gt_backend_cpu_create(&g_cpu2, 2, &err) != GT_OK || gt_backend_cpu_create(&g_portable1, 1, &err) != GT_OK ||
+      gt_backend_cpu_create(&g_portable2, 2, &err) != GT_OK) {
     fprintf(stderr, "cannot create the backends: %s\n", err.message);
     return 1;
   }
+  ((gt_cpu_ctx *)g_portable1->ctx)->avx2 = 0;
+  ((gt_cpu_ctx *)g_portable2->ctx)->avx2 = 0;
   gt_test_run("conv", test_conv);
   gt_test_run("linear", test_linear);
   gt_test_run("binary", test_binary);
@@ -868,8 +1034,12 @@ int main(void) {
   gt_test_run("bad calls", test_bad_calls);
   gt_test_run("memory", test_memory);
   gt_test_run("model", test_model);
+  gt_test_run("fusion plan", test_fusion_plan);
+  gt_test_run("fusion training guard", test_fusion_training_guard);
   gt_backend_free(g_ref);
   gt_backend_free(g_cpu1);
   gt_backend_free(g_cpu2);
+  gt_backend_free(g_portable1);
+  gt_backend_free(g_portable2);
   return gt_test_finish();
 }

@@ -114,14 +114,14 @@ static gt_pool_params pool_params(int k, int stride, int pad, int dilation, int 
 }
 
 static gt_status forward(const gt_node *node, gt_tensor **in, gt_tensor *out, gt_error *err) {
-  gt_op_call call = {node, (const gt_tensor *const *)in, out, NULL, 0};
+  gt_op_call call = {node, (const gt_tensor *const *)in, out, NULL, 0, 0};
   gt_error_clear(err);
   return g_be->iface->forward[node->op](g_be, &call, err);
 }
 
 static gt_status backward(const gt_node *node, gt_tensor **in, gt_tensor *out, const gt_tensor *grad_out,
                           gt_tensor **grad_in, gt_error *err) {
-  gt_op_call call = {node, (const gt_tensor *const *)in, out, NULL, 0};
+  gt_op_call call = {node, (const gt_tensor *const *)in, out, NULL, 0, 0};
   gt_error_clear(err);
   return g_be->iface->backward[node->op](g_be, &call, grad_out, grad_in, err);
 }

@@ -24,6 +24,19 @@ typedef struct gt_backend gt_backend;
 struct gt_vec_iface; /* gauntlet/vecops.h: the vector ops attacks run on */
 struct gt_train_iface; /* gauntlet/train_ops.h: weight gradients and the ops a trainer needs */
 
+/* Ways the graph executor may ask an op to do more than its plain call (gt_op_call.flags), each
+ * to save a pass over memory. The executor sets only the flags that the backend lists for the op
+ * in gt_backend_iface.call_flags, and only in inference passes (not the training passes). */
+enum {
+  /* The op's output feeds a Relu that is its only reader, and the op does that Relu too.
+   * Forward: out (the Relu's output tensor) = relu(op(in)). Backward: out holds that output and
+   * grad_out is dL/d(it); the op back-propagates grad_out * gt_relu_grad(out) from its output. */
+  GT_CALL_RELU = 1u << 0,
+  /* Backward WRITES the gradient into every grad_in[i] (as if they held zeros before) instead of
+   * adding: the executor sets it where it would otherwise have zeroed those buffers just before. */
+  GT_CALL_WRITE_GRAD = 1u << 1,
+};
+
 /* One op application. Tensors are contiguous and live in the backend's memory; in[i] has the
  * shape of node->inputs[i] with the batch resolved (constants are uploaded once and keep their
  * shape). scratch is backend memory of at least scratch_bytes(call) bytes, reserved up front. */
@@ -33,6 +46,7 @@ typedef struct gt_op_call {
   gt_tensor *out;
   void *scratch;
   size_t scratch_bytes;
+  unsigned flags; /* GT_CALL_*: 0 for a plain call */
 } gt_op_call;
 
 /* Forward: writes call->out from call->in. */
@@ -40,7 +54,8 @@ typedef gt_status (*gt_op_forward_fn)(gt_backend *be, const gt_op_call *call, gt
 
 /* Input-gradient backward. call->out holds the forward output (valid), grad_out has its shape.
  * For every batched input i, grad_in[i] is non-NULL and has in[i]'s shape; the op ADDS
- * dL/d in[i] into it (the executor zeroes gradients once, so fan-out sums correctly).
+ * dL/d in[i] into it (the executor zeroes gradients once, so fan-out sums correctly), or writes
+ * it with GT_CALL_WRITE_GRAD.
  * grad_in[i] is NULL for constant inputs: weights are constants during attacks. */
 typedef gt_status (*gt_op_backward_fn)(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                        gt_tensor *const *grad_in, gt_error *err);
@@ -77,6 +92,9 @@ typedef struct gt_backend_iface {
   /* Training ops (weight gradients, batch norm in training mode, SGD; gauntlet/train_ops.h), or
    * NULL when the backend cannot train. */
   const struct gt_train_iface *train;
+
+  /* GT_CALL_* flags each op honours, in any combination (0: plain calls only). */
+  unsigned call_flags[GT_OP_COUNT];
 } gt_backend_iface;
 
 struct gt_backend {

@@ -17,7 +17,15 @@
  *
  * Gradient buffers are not zeroed up front: a storage's piece is zeroed just before the first
  * node in backward order that adds into it (then it is in cache for that node), and the logits'
- * gradient is seeded by a copy. */
+ * gradient is seeded by a copy.
+ *
+ * Call flags (gauntlet/backend.h), inference passes only, where the backend's op takes them:
+ *  - GT_CALL_RELU (fuse.h): an op whose output only a Relu reads runs with that Relu as one
+ *    call writing the Relu's output; the Relu node and the op's own output and gradient buffers
+ *    are then left alone. Training passes run every node (weight gradients need the op's own
+ *    output gradient), so a training backward must follow a training forward.
+ *  - GT_CALL_WRITE_GRAD: a node that is the first writer of all its batched inputs' gradient
+ *    storages (distinct ones) writes them instead of the executor zeroing them first. */
 #include "gauntlet/model.h"
 
 #include <omp.h>
@@ -26,6 +34,7 @@
 #include <time.h>
 
 #include "backends/cpu/cpu_exec.h"
+#include "fuse.h"
 #include "gauntlet/model_train.h"
 #include "gauntlet/train_ops.h"
 
@@ -73,6 +82,11 @@ struct gt_model {
   int64_t chunk;             /* samples per piece; 0: always the whole batch */
   int *node_in_offset;       /* [n_nodes + 1] offset of a node's inputs in node_in / grad_in */
   int *first_writer;         /* [n_storages] backward: first node adding into it, -1 none, -2 seeded */
+  int *relu_of;              /* [n_nodes] inference passes: the Relu node k runs with, or -1 (fuse.h) */
+  unsigned char *absorbed;   /* [n_nodes] 1: a Relu its producer runs */
+  unsigned char *write_grad; /* [n_nodes] 1: inference backward writes its input gradients (no zeroing) */
+  int any_fused;             /* some node has a relu_of */
+  int fused_acts;            /* 1: the last forward ran fused (its ops' own outputs were not written) */
   size_t scratch_bytes;
   float *dlogits;            /* [max_batch, K] for gt_model_loss_grad */
   float *loss;               /* [max_batch] for gt_model_loss_grad when the caller wants no loss */
@@ -144,6 +158,9 @@ void gt_model_free(gt_model *m) {
   free(m->frames);
   free(m->node_in_offset);
   free(m->first_writer);
+  free(m->relu_of);
+  free(m->absorbed);
+  free(m->write_grad);
   free(m);
 }
 
@@ -200,6 +217,38 @@ static gt_status plan_first_writers(gt_model *m, gt_error *err) {
       int s = m->value_storage[node->inputs[i]];
       if (s >= 0 && m->first_writer[s] == -1) m->first_writer[s] = k;
     }
+  }
+  return GT_OK;
+}
+
+/* Node k may write (GT_CALL_WRITE_GRAD) its batched inputs' gradients: the backend's op takes the
+ * flag and k is the first writer of each of those storages, no two inputs sharing one. */
+static int can_write_grad(const gt_model *m, int k) {
+  const gt_node *node = &m->graph->nodes[k];
+  if (!(m->be->iface->call_flags[node->op] & GT_CALL_WRITE_GRAD)) return 0;
+  int any = 0;
+  for (int i = 0; i < node->n_inputs; i++) {
+    int s = m->value_storage[node->inputs[i]];
+    if (s < 0) continue;
+    if (m->first_writer[s] != k) return 0;
+    for (int j = 0; j < i; j++)
+      if (m->value_storage[node->inputs[j]] == s) return 0;
+    any = 1;
+  }
+  return any;
+}
+
+static gt_status plan_fusion(gt_model *m, gt_error *err) {
+  size_t n = (size_t)(m->graph->n_nodes > 0 ? m->graph->n_nodes : 1);
+  m->relu_of = malloc(n * sizeof *m->relu_of);
+  m->absorbed = malloc(n);
+  m->write_grad = malloc(n);
+  if (!m->relu_of || !m->absorbed || !m->write_grad)
+    return gt_error_set(err, GT_ERR_MEMORY, "out of memory planning fusion");
+  gt_exec_plan_relu_fusion(m->graph, m->be, m->relu_of, m->absorbed);
+  for (int k = 0; k < m->graph->n_nodes; k++) {
+    m->any_fused |= m->relu_of[k] >= 0;
+    m->write_grad[k] = (unsigned char)can_write_grad(m, k);
   }
   return GT_OK;
 }
@@ -373,6 +422,7 @@ gt_status gt_model_create(const gt_graph *graph, gt_backend *be, int64_t max_bat
   if (st == GT_OK) st = upload_constants(m, err);
   if (st == GT_OK) st = plan_storage(m, err);
   if (st == GT_OK) st = plan_first_writers(m, err);
+  if (st == GT_OK) st = plan_fusion(m, err);
   if (st == GT_OK && threads > 0) m->chunk = piece_samples(m);
   if (st == GT_OK && m->chunk > 0) st = alloc_own_buffers(m, err);
   if (st == GT_OK) st = reserve_scratch(m, err);
@@ -407,6 +457,11 @@ const float *gt_model_logits(const gt_model *m) { return m->storages[m->value_st
 static gt_status forward_node(gt_model *m, frame *f, int k, const gt_train_binding *train, gt_error *err) {
   const gt_node *node = &m->graph->nodes[k];
   gt_op_call call = node_call(m, f, k);
+  int relu = train ? -1 : m->relu_of[k];
+  if (relu >= 0) {
+    call.out = &f->tensors[m->graph->nodes[relu].output];
+    call.flags = GT_CALL_RELU;
+  }
   if (train && train->bn && train->bn[k]) {
     const gt_train_iface *t = gt_backend_train(m->be, err);
     if (!t) return GT_ERR_UNSUPPORTED;
@@ -423,7 +478,17 @@ static gt_status backward_node(gt_model *m, frame *f, int k, const gt_train_bind
   gt_op_call call = node_call(m, f, k);
   gt_tensor *gout = &f->grad_tensors[node->output];
   gt_tensor *const *gin = &f->grad_in[m->node_in_offset[k]];
-  if (!train) return be->backward[node->op](m->be, &call, gout, gin, err);
+  if (!train) {
+    int relu = m->relu_of[k];
+    if (relu >= 0) {
+      int v = m->graph->nodes[relu].output;
+      call.out = &f->tensors[v];
+      call.flags |= GT_CALL_RELU;
+      gout = &f->grad_tensors[v];
+    }
+    if (m->write_grad[k]) call.flags |= GT_CALL_WRITE_GRAD;
+    return be->backward[node->op](m->be, &call, gout, gin, err);
+  }
   const gt_train_iface *t = gt_backend_train(m->be, err);
   if (!t) return GT_ERR_UNSUPPORTED;
   if (train->bn && train->bn[k]) return t->batchnorm_backward(m->be, train->bn[k], call.in[0], gout, gin[0], err);
@@ -454,7 +519,7 @@ static gt_status forward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, i
   bind_piece(m, f, n0, len, own);
   for (int k = 0; k < g->n_nodes; k++) {
     const gt_node *node = &g->nodes[k];
-    if (node_is_view(m, node)) continue;
+    if (node_is_view(m, node) || (!train && m->absorbed[k])) continue;
     gt_status st = forward_node(m, f, k, train, err);
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) forward: ", node->name, gt_op_name(node->op));
   }
@@ -486,8 +551,11 @@ static gt_status backward_piece(gt_model *m, frame *f, int64_t n0, int64_t len, 
   for (int k = g->n_nodes - 1; k >= 0 && st == GT_OK; k--) {
     const gt_node *node = &g->nodes[k];
     if (node_is_view(m, node)) continue; /* shares its input's gradient memory */
-    st = zero_first_written(m, f, k, len, err);
-    if (st != GT_OK) break;
+    if (!train && m->absorbed[k]) continue; /* run by its producer; its input gradient is unused */
+    if (train || !m->write_grad[k]) { /* else the node writes the gradients it would have had zeroed */
+      st = zero_first_written(m, f, k, len, err);
+      if (st != GT_OK) break;
+    }
     st = backward_node(m, f, k, train, err);
     if (st != GT_OK) return gt_error_prefix(err, "node '%s' (%s) backward: ", node->name, gt_op_name(node->op));
   }
@@ -580,6 +648,7 @@ static gt_status run_forward(gt_model *m, const float *x_dev, int64_t n, const g
   run_args a = {.kind = RUN_FORWARD, .train = train};
   gt_status st = run_batch(m, n, &a, err);
   m->global_acts = st == GT_OK;
+  m->fused_acts = !train && m->any_fused;
   if (st != GT_OK) return st;
   m->counts.forward_samples += n;
   pass_clock_charge(m, t0);
@@ -606,6 +675,9 @@ static gt_status run_backward(gt_model *m, const float *dlogits_dev, float *dx_d
                               gt_error *err) {
   if (m->n < 1 || !m->global_acts)
     return gt_error_set(err, GT_ERR_USAGE, "backward called without a gt_model_forward pass before it");
+  if (train && m->fused_acts)
+    return gt_error_set(err, GT_ERR_USAGE, "training backward pass after an inference forward pass (it needs "
+                                           "gt_model_train_forward: inference passes skip fused Relu inputs)");
   pass_clock t0 = pass_clock_start();
   gt_status st = ensure_grad_buffers(m, err);
   if (st != GT_OK) return st;
@@ -639,6 +711,7 @@ gt_status gt_model_loss_grad(gt_model *m, const float *x_dev, int64_t n, gt_loss
                 .loss = {kind, labels_dev, targets_dev, loss_dev ? loss_dev : m->loss, dx_dev != NULL}};
   st = run_batch(m, n, &a, err);
   m->global_acts = st == GT_OK && m->chunk == 0; /* pieces keep their activations in frame buffers */
+  m->fused_acts = m->any_fused;
   if (st != GT_OK) return st;
   m->counts.forward_samples += n;
   if (dx_dev) m->counts.backward_samples += n;

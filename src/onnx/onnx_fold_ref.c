@@ -71,7 +71,7 @@ gt_status gt_onnx_fold_ref(const gt_onnx_node_ctx *nc, const gt_onnx_lowering *l
     node.output = lw->n_ir_in;
     gt_op_forward_fn fwd = fb.be->iface->forward[lw->op];
     gt_op_scratch_fn scratch_fn = fb.be->iface->scratch_bytes[lw->op];
-    gt_op_call call = {&node, in_ptrs, &outt, NULL, 0};
+    gt_op_call call = {&node, in_ptrs, &outt, NULL, 0, 0};
     if (!fwd) {
       st = gt_onnx_node_fail(nc, err, GT_ERR_UNSUPPORTED, "the ref backend cannot fold %s", gt_op_name(lw->op));
     } else {

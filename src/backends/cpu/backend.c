@@ -31,6 +31,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+int gt_cpu_has_avx2_fma(void) {
+  static int known = -1;
+  int v;
+#pragma omp atomic read
+  v = known;
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#pragma omp atomic write
+    known = v;
+  }
+  return v;
+}
+
+int gt_cpu_avx2(const gt_backend *be) {
+  const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
+  return ctx && ctx->avx2 && gt_cpu_has_avx2_fma();
+}
+
 int gt_cpu_threads(const gt_backend *be) {
   const gt_cpu_ctx *ctx = be ? (const gt_cpu_ctx *)be->ctx : NULL;
   return ctx && ctx->n_threads > 0 ? ctx->n_threads : 1;
@@ -176,6 +195,17 @@ static const gt_backend_iface cpu_iface = {
         {
             [GT_OP_CONV] = gt_cpu_conv_scratch,
         },
+    .call_flags =
+        {
+            [GT_OP_CONV] = GT_CALL_RELU | GT_CALL_WRITE_GRAD,
+            [GT_OP_MAXPOOL] = GT_CALL_WRITE_GRAD,
+            [GT_OP_LINEAR] = GT_CALL_WRITE_GRAD,
+            [GT_OP_RELU] = GT_CALL_WRITE_GRAD,
+            [GT_OP_LEAKY_RELU] = GT_CALL_WRITE_GRAD,
+            [GT_OP_SIGMOID] = GT_CALL_WRITE_GRAD,
+            [GT_OP_TANH] = GT_CALL_WRITE_GRAD,
+            [GT_OP_CLIP] = GT_CALL_WRITE_GRAD,
+        },
     .loss = gt_cpu_loss,
     .vec = &gt_cpu_vec_iface, /* vecops.c: the attack vector ops */
     .train = &gt_cpu_train_iface, /* train.c: weight gradients, batch norm training, SGD */
@@ -217,6 +247,7 @@ gt_status gt_backend_cpu_create(gt_backend **out, int n_threads, gt_error *err) 
   }
   ctx->n_threads = n_threads > 0 ? n_threads : omp_get_max_threads();
   if (ctx->n_threads < 1) ctx->n_threads = 1;
+  ctx->avx2 = 1;
   /* The scheme above: BLAS runs inside OpenMP threads, one core each. */
   openblas_set_num_threads(1);
   warm_up_blas(ctx->n_threads);

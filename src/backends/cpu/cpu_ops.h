@@ -11,7 +11,10 @@
 
 /* be->ctx of a cpu backend. */
 typedef struct gt_cpu_ctx {
-  int n_threads; /* OpenMP threads of every parallel region (>= 1); BLAS itself runs on 1 */
+  int n_threads;   /* OpenMP threads of every parallel region (>= 1); BLAS itself runs on 1 */
+  int avx2;      /* 1 (default): the AVX2 + FMA kernels (conv_direct.c, linear_direct.c,
+                  * pool_2x2.c) where the CPU has them; 0: the portable paths only (im2col + sgemm,
+                  * sgemm, compiler-vectorised loops), so that tests cover both on one machine */
 } gt_cpu_ctx;
 
 /* Threads the backend runs with (1 when be has no cpu context). */
@@ -76,6 +79,24 @@ GT_CPU_DECLARE_OP(pad);       /* pad.c */
 GT_CPU_DECLARE_OP(softmax);   /* softmax.c */
 
 #undef GT_CPU_DECLARE_OP
+
+/* 1 when this CPU has AVX2 and FMA (checked once). */
+int gt_cpu_has_avx2_fma(void);
+
+/* 1 when `be`'s ops take their AVX2 + FMA kernels: the CPU has them and ctx->avx2 is on. */
+int gt_cpu_avx2(const gt_backend *be);
+
+/* pool_2x2.c: MaxPool 2x2 stride 2 on one plane x [h, w] -> y [oh_len, ow_len] (2*oh_len <= h,
+ * 2*ow_len <= w), and its backward: dx [h, w] += the gradient, or, with `write` (only when the
+ * windows cover the plane: 2*oh_len == h, 2*ow_len == w), dx = the gradient. `avx2`: the backward
+ * takes its AVX2 version (gt_cpu_avx2). */
+void gt_cpu_max2x2_plane(const float *x, int64_t h, int64_t w, int64_t oh_len, int64_t ow_len, float *y);
+void gt_cpu_max2x2_plane_backward(const float *x, const float *dy, int64_t h, int64_t w, int64_t oh_len,
+                                  int64_t ow_len, int write, int avx2, float *dx);
+
+/* linear_direct.c (AVX2 + FMA): y [rows, m] = x [rows, k] . W^T (+ bias); W [m, k]. */
+void gt_cpu_linear_direct_forward(const float *x, const float *w, const float *bias, int64_t rows, int64_t k,
+                                  int64_t m, float *y);
 
 /* conv.c: scratch for one call (per-thread column buffers). */
 size_t gt_cpu_conv_scratch(gt_backend *be, const gt_op_call *call);

@@ -22,6 +22,8 @@
 #include "backends/op_layout.h"
 #include "gauntlet/hd/layout.h"
 
+#include <string.h>
+
 #define GT_CPU_POOL_TAPS 64 /* largest kernel (kh*kw) read through the tap table */
 
 typedef struct pool_geom {
@@ -141,54 +143,11 @@ static int64_t max_cell(const pool_geom *g, const float *plane, const window *wi
 }
 
 /* ---- the common 2x2 stride-2 MaxPool without padding or dilation, every window inside ----
- * Same first-maximum rule as max_cell_full, written so that the compiler vectorises it: taps in
- * window order (0,0), (0,1), (1,0), (1,1), each taken only when strictly greater. */
+ * Same first-maximum rule as max_cell_full, in pool_2x2.c. */
 
 static int pool_is_2x2(const pool_geom *g) {
   return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->dh == 1 && g->dw == 1 && g->pt == 0 &&
          g->pl == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
-}
-
-/* y[ow] = max of the window over input rows r0, r1 (columns 2ow, 2ow+1). */
-static void max2x2_row(const float *r0, const float *r1, int64_t ow_len, float *y) {
-#pragma omp simd
-  for (int64_t ow = 0; ow < ow_len; ow++) {
-    float best = r0[2 * ow];
-    best = r0[2 * ow + 1] > best ? r0[2 * ow + 1] : best;
-    best = r1[2 * ow] > best ? r1[2 * ow] : best;
-    best = r1[2 * ow + 1] > best ? r1[2 * ow + 1] : best;
-    y[ow] = best;
-  }
-}
-
-/* d0, d1 (the gradient rows of r0, r1) += dy at the first maximal tap of each window, the rest
- * of the window += 0 (which only differs from leaving it alone on a -0 cell: it becomes +0, an
- * equal value). Written as selects of the remaining gradient so that it vectorises. */
-static void max2x2_row_backward(const float *r0, const float *r1, const float *dy, int64_t ow_len, float *d0,
-                                float *d1) {
-#pragma omp simd
-  for (int64_t ow = 0; ow < ow_len; ow++) {
-    float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
-    float best1 = b > a ? b : a, best2 = c > best1 ? c : best1, g = dy[ow];
-    float g3 = e > best2 ? g : 0.0f, rest3 = e > best2 ? 0.0f : g;
-    float g2 = c > best1 ? rest3 : 0.0f, rest2 = c > best1 ? 0.0f : rest3;
-    float g1 = b > a ? rest2 : 0.0f, g0 = b > a ? 0.0f : rest2;
-    d0[2 * ow] += g0;
-    d0[2 * ow + 1] += g1;
-    d1[2 * ow] += g2;
-    d1[2 * ow + 1] += g3;
-  }
-}
-
-static void max2x2_plane(const pool_geom *g, const float *x, float *y) {
-  for (int64_t oh = 0; oh < g->oh; oh++)
-    max2x2_row(x + 2 * oh * g->w, x + (2 * oh + 1) * g->w, g->ow, y + oh * g->ow);
-}
-
-static void max2x2_plane_backward(const pool_geom *g, const float *x, const float *dy, float *dx) {
-  for (int64_t oh = 0; oh < g->oh; oh++)
-    max2x2_row_backward(x + 2 * oh * g->w, x + (2 * oh + 1) * g->w, dy + oh * g->ow, g->ow, dx + 2 * oh * g->w,
-                        dx + (2 * oh + 1) * g->w);
 }
 
 /* Worth threads: enough taps in total (a double, since hostile params could overflow int64). */
@@ -208,7 +167,7 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
     const float *x = call->in[0]->data + nc * g.h * g.w;
     float *y = call->out->data + nc * g.oh * g.ow;
     if (fast) {
-      max2x2_plane(&g, x, y);
+      gt_cpu_max2x2_plane(x, g.h, g.w, g.oh, g.ow, y);
       continue;
     }
     for (int64_t oh = 0; oh < g.oh; oh++) {
@@ -223,7 +182,8 @@ gt_status gt_cpu_maxpool_forward(gt_backend *be, const gt_op_call *call, gt_erro
   return GT_OK;
 }
 
-/* dx[first max cell of window (oh, ow)] += dy[oh, ow]. */
+/* dx[first max cell of window (oh, ow)] += dy[oh, ow]; with GT_CALL_WRITE_GRAD dx is written
+ * (set to 0 first, unless the 2x2 windows cover the whole plane and write every cell). */
 gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                   gt_tensor *const *grad_in, gt_error *err) {
   pool_geom g;
@@ -232,14 +192,16 @@ gt_status gt_cpu_maxpool_backward(gt_backend *be, const gt_op_call *call, const 
   if (st != GT_OK) return st;
   if (!grad_in[0]) return GT_OK;
   int64_t planes = g.n * g.c;
-  int fast = pool_is_2x2(&g);
+  int fast = pool_is_2x2(&g), write = (call->flags & GT_CALL_WRITE_GRAD) != 0, avx2 = gt_cpu_avx2(be);
+  int covers = fast && 2 * g.oh == g.h && 2 * g.ow == g.w;
 #pragma omp parallel for num_threads(gt_cpu_threads(be)) schedule(static) if (par_planes(&g))
   for (int64_t nc = 0; nc < planes; nc++) {
     const float *x = call->in[0]->data + nc * g.h * g.w;
     const float *dy = grad_out->data + nc * g.oh * g.ow;
     float *dx = grad_in[0]->data + nc * g.h * g.w;
+    if (write && !covers) memset(dx, 0, (size_t)(g.h * g.w) * sizeof(float));
     if (fast) {
-      max2x2_plane_backward(&g, x, dy, dx);
+      gt_cpu_max2x2_plane_backward(x, dy, g.h, g.w, g.oh, g.ow, write && covers, avx2, dx);
       continue;
     }
     for (int64_t oh = 0; oh < g.oh; oh++) {

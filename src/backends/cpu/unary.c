@@ -65,7 +65,18 @@ gt_status gt_cpu_unary_forward(gt_backend *be, const gt_op_call *call, gt_error 
   return GT_OK;
 }
 
-/* dx[i] += dy[i] * f'(x[i]) (or f' written in terms of y[i]). */
+/* dx[i] += dy[i] * f'(x[i]) (or f' written in terms of y[i]); dx[i] = ... with GT_CALL_WRITE_GRAD. */
+#define GRAD_LOOP(DERIV)                                                          \
+  do {                                                                            \
+    if (write) {                                                                  \
+      _Pragma("omp parallel for num_threads(nt) schedule(static) if (par)")       \
+      for (int64_t i = 0; i < total; i++) dx[i] = dy[i] * (DERIV);                \
+    } else {                                                                      \
+      _Pragma("omp parallel for num_threads(nt) schedule(static) if (par)")       \
+      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * (DERIV);               \
+    }                                                                             \
+  } while (0)
+
 gt_status gt_cpu_unary_backward(gt_backend *be, const gt_op_call *call, const gt_tensor *grad_out,
                                 gt_tensor *const *grad_in, gt_error *err) {
   gt_status st = unary_check(call, err);
@@ -76,30 +87,25 @@ gt_status gt_cpu_unary_backward(gt_backend *be, const gt_op_call *call, const gt
   const float *x = call->in[0]->data, *y = call->out->data, *dy = grad_out->data;
   float *dx = grad_in[0]->data;
   int64_t total = gt_tensor_numel(call->out);
-  int nt = gt_cpu_threads(be), par = total >= GT_CPU_PAR_MIN;
+  int nt = gt_cpu_threads(be), par = total >= GT_CPU_PAR_MIN, write = (call->flags & GT_CALL_WRITE_GRAD) != 0;
   switch (node->op) {
     case GT_OP_RELU:
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
-      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * gt_relu_grad(x[i]);
+      GRAD_LOOP(gt_relu_grad(x[i]));
       break;
     case GT_OP_LEAKY_RELU: {
       float alpha = node->p.leaky_relu.alpha;
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
-      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * gt_leaky_relu_grad(x[i], alpha);
+      GRAD_LOOP(gt_leaky_relu_grad(x[i], alpha));
       break;
     }
     case GT_OP_SIGMOID:
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
-      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * gt_sigmoid_grad_from_y(y[i]);
+      GRAD_LOOP(gt_sigmoid_grad_from_y(y[i]));
       break;
     case GT_OP_TANH:
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
-      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * gt_tanh_grad_from_y(y[i]);
+      GRAD_LOOP(gt_tanh_grad_from_y(y[i]));
       break;
     default: {
       float lo = node->p.clip.min, hi = node->p.clip.max;
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
-      for (int64_t i = 0; i < total; i++) dx[i] += dy[i] * gt_clip_grad(x[i], lo, hi);
+      GRAD_LOOP(gt_clip_grad(x[i], lo, hi));
       break;
     }
   }
