@@ -20,6 +20,7 @@
 #include "gauntlet/attack.h"
 #include "gauntlet/data.h"
 #include "gauntlet/model.h"
+#include "bench_models.h"
 
 static double now(int cpu_time) {
   struct timespec ts;
@@ -64,13 +65,7 @@ int main(int argc, char **argv) {
                     "[model.onnx ...]\n", MAX_ROUNDS);
     return 2;
   }
-  static char defaults[3][512];
-  static const char *names[3] = {"cnn", "resnet", "mlp"};
-  if (n_models == 0)
-    for (int i = 0; i < 3; i++) {
-      snprintf(defaults[i], sizeof defaults[i], "%s/models/%s.onnx", GT_FIXTURES_DIR, names[i]);
-      models[n_models++] = defaults[i];
-    }
+  bench_default_models(models, &n_models);
   gt_error err = {0};
   gt_dataset *ds = NULL;
   if (gt_dataset_load("fmnist:test", &ds, &err) != GT_OK || gt_dataset_take_first(ds, n, &err) != GT_OK) {

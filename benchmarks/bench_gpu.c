@@ -17,6 +17,7 @@
 #include "gauntlet/backend.h"
 #include "gauntlet/graph.h"
 #include "gauntlet/model.h"
+#include "bench_models.h"
 
 static double now(void) {
   struct timespec ts;
@@ -149,13 +150,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_gpu: batch, steps and rates must be positive\n");
     return 2;
   }
-  static char defaults[3][512];
-  static const char *names[3] = {"cnn", "resnet", "mlp"};
-  if (n_models == 0)
-    for (int i = 0; i < 3; i++) {
-      snprintf(defaults[i], sizeof defaults[i], "%s/models/%s.onnx", GT_FIXTURES_DIR, names[i]);
-      models[n_models++] = defaults[i];
-    }
+  bench_default_models(models, &n_models);
 
   /* The device comes second: the floors print even where there is none. */
   gt_graph *graphs[16] = {0};
